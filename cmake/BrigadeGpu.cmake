@@ -1,0 +1,36 @@
+# Find the GPU toolchains. Sets BRIGADE_HAVE_CUDA, BRIGADE_HAVE_HIP and
+# BRIGADE_HAVE_EMU, and for HIP BRIGADE_HIPCC and BRIGADE_AMDHIP64.
+include(CheckLanguage)
+
+set(BRIGADE_HAVE_CUDA OFF)
+if(NOT BRIGADE_CUDA STREQUAL "OFF")
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+      # sm_80 and sm_90 machine code, plus compute_90 PTX for later GPUs.
+      set(CMAKE_CUDA_ARCHITECTURES 80-real 90)
+    endif()
+    enable_language(CUDA)
+    find_package(CUDAToolkit REQUIRED)
+    set(BRIGADE_HAVE_CUDA ON)
+  elseif(BRIGADE_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "BRIGADE_CUDA=ON but no CUDA compiler was found")
+  endif()
+endif()
+
+# CMake 3.25's HIP language does not find Debian's ROCm layout, so HIP sources
+# are compiled by hipcc directly (kernels_hip/CMakeLists.txt).
+set(BRIGADE_HAVE_HIP OFF)
+if(NOT BRIGADE_HIP STREQUAL "OFF")
+  find_program(BRIGADE_HIPCC hipcc)
+  find_library(BRIGADE_AMDHIP64 amdhip64)
+  if(BRIGADE_HIPCC AND BRIGADE_AMDHIP64)
+    set(BRIGADE_HAVE_HIP ON)
+    set(BRIGADE_HIP_ARCHS gfx90a gfx1030 CACHE STRING "AMD GPU targets")
+  elseif(BRIGADE_HIP STREQUAL "ON")
+    message(FATAL_ERROR "BRIGADE_HIP=ON but hipcc or libamdhip64 was not found "
+                        "(apt-get install hipcc libamdhip64-dev rocm-device-libs)")
+  endif()
+endif()
+
+set(BRIGADE_HAVE_EMU ${BRIGADE_EMU})

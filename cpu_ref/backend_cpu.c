@@ -1,0 +1,120 @@
+/* The CPU backend: host memory, and the reference kernels of cpu_ref/. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../src/alloc.h"
+#include "../src/backend.h"
+#include "../src/error.h"
+#include "../src/parallel.h"
+#include "cpu.h"
+
+static int cpu_device_count(char *reason, size_t cap)
+{
+    (void)reason;
+    (void)cap;
+    return 1;
+}
+
+static void cpu_model(char *out, size_t cap)
+{
+    snprintf(out, cap, "unknown CPU");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10) != 0) continue;
+        const char *v = strchr(line, ':');
+        if (!v) break;
+        v++;
+        while (*v == ' ' || *v == '\t') v++;
+        snprintf(out, cap, "%.*s", (int)strcspn(v, "\n"), v);
+        break;
+    }
+    fclose(f);
+}
+
+static brg_status cpu_open(int index, void **ctx, char *name, size_t cap)
+{
+    (void)index;
+    *ctx = NULL;
+    char model[256];
+    cpu_model(model, sizeof model);
+    snprintf(name, cap, "%s, %d threads", model, brg_parallel_threads());
+    return BRG_OK;
+}
+
+static void cpu_close(void *ctx)
+{
+    (void)ctx;
+}
+
+static brg_status cpu_alloc(void *ctx, size_t bytes, void **ptr)
+{
+    (void)ctx;
+    *ptr = brg_aligned_alloc(bytes);
+    if (!*ptr) return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "host allocation of %zu bytes", bytes);
+    return BRG_OK;
+}
+
+static void cpu_free(void *ctx, void *ptr)
+{
+    (void)ctx;
+    brg_aligned_free(ptr);
+}
+
+static brg_status cpu_copy(void *ctx, void *dst, const void *src, size_t bytes)
+{
+    (void)ctx;
+    memmove(dst, src, bytes);
+    return BRG_OK;
+}
+
+/* MemAvailable from /proc/meminfo, else free pages. */
+static brg_status cpu_mem_info(void *ctx, size_t *free_bytes, size_t *total_bytes)
+{
+    (void)ctx;
+    long page = sysconf(_SC_PAGESIZE);
+    long total = sysconf(_SC_PHYS_PAGES), avail = sysconf(_SC_AVPHYS_PAGES);
+    *total_bytes = total > 0 && page > 0 ? (size_t)total * (size_t)page : 0;
+    *free_bytes = avail > 0 && page > 0 ? (size_t)avail * (size_t)page : 0;
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f) return BRG_OK;
+    char line[256];
+    unsigned long long kb;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
+            *free_bytes = (size_t)kb * 1024;
+            break;
+        }
+    fclose(f);
+    return BRG_OK;
+}
+
+static brg_status cpu_synchronize(void *ctx)
+{
+    (void)ctx;
+    return BRG_OK;
+}
+
+static const brg_backend_i cpu_backend = {
+    .name = "cpu",
+    .kind = BRG_DEVICE_CPU,
+    .host_memory = 1,
+    .device_count = cpu_device_count,
+    .open = cpu_open,
+    .close = cpu_close,
+    .alloc = cpu_alloc,
+    .free = cpu_free,
+    .copy_h2d = cpu_copy,
+    .copy_d2h = cpu_copy,
+    .copy_d2d = cpu_copy,
+    .mem_info = cpu_mem_info,
+    .synchronize = cpu_synchronize,
+    .mean_chunks = brg_cpu_mean_chunks,
+};
+
+const brg_backend_i *brg_backend_cpu(void)
+{
+    return &cpu_backend;
+}

@@ -1,0 +1,165 @@
+#include "parallel.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+
+typedef struct job {
+    brg_range_fn fn;
+    void *ctx;
+    int64_t n, grain;
+    atomic_llong next;       /* first item not yet claimed */
+    int helpers;             /* workers inside this job; guarded by team.lock */
+    int listed;              /* still offered to workers; guarded by team.lock */
+    struct job *link;
+} job;
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t work;     /* a job was listed */
+    pthread_cond_t drained;  /* a worker left a job */
+    job *jobs;               /* listed jobs, oldest first */
+    int threads;             /* 0: not started */
+    int started;             /* workers created */
+} team = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
+          NULL, 0, 0};
+
+static _Thread_local int in_loop;
+
+int brg_parallel_in_loop(void)
+{
+    return in_loop;
+}
+
+static int configured_threads(void)
+{
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = online > 0 ? (int)online : 1;
+    const char *env = getenv("BRIGADE_NUM_THREADS");
+    if (env && *env) {
+        char *end;
+        long v = strtol(env, &end, 10);
+        if (*end == '\0' && v >= 1 && v <= 1024) n = (int)v;
+    }
+    return n;
+}
+
+static void run_chunks(job *j)
+{
+    for (;;) {
+        int64_t b = atomic_fetch_add_explicit(&j->next, j->grain, memory_order_relaxed);
+        if (b >= j->n) return;
+        int64_t e = j->n - b < j->grain ? j->n : b + j->grain;
+        j->fn(b, e, j->ctx);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    (void)arg;
+    in_loop = 1;
+    pthread_mutex_lock(&team.lock);
+    for (;;) {
+        job *j = team.jobs;
+        while (j && atomic_load_explicit(&j->next, memory_order_relaxed) >= j->n) j = j->link;
+        if (!j) {
+            pthread_cond_wait(&team.work, &team.lock);
+            continue;
+        }
+        j->helpers++;
+        pthread_mutex_unlock(&team.lock);
+        run_chunks(j);
+        pthread_mutex_lock(&team.lock);
+        if (--j->helpers == 0 && !j->listed) pthread_cond_broadcast(&team.drained);
+    }
+    return NULL;
+}
+
+/* Start the workers once; called with team.lock held. Fewer workers than
+ * asked for (thread creation failed) only costs speed. */
+static void start_team(void)
+{
+    team.threads = configured_threads();
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    for (int i = 1; i < team.threads; i++) {
+        pthread_t tid;
+        if (pthread_create(&tid, &attr, worker_main, NULL) != 0) break;
+        team.started++;
+    }
+    pthread_attr_destroy(&attr);
+}
+
+int brg_parallel_threads(void)
+{
+    pthread_mutex_lock(&team.lock);
+    if (!team.threads) start_team();
+    int n = team.started + 1;
+    pthread_mutex_unlock(&team.lock);
+    return n;
+}
+
+void brg_parallel_for(int64_t n, int64_t grain, brg_range_fn fn, void *ctx)
+{
+    if (n <= 0) return;
+    if (grain < 1) grain = 1;
+    if (in_loop || n <= grain) {
+        fn(0, n, ctx);
+        return;
+    }
+    job j = {.fn = fn, .ctx = ctx, .n = n, .grain = grain, .listed = 1};
+    atomic_init(&j.next, 0);
+
+    pthread_mutex_lock(&team.lock);
+    if (!team.threads) start_team();
+    job **tail = &team.jobs;
+    while (*tail) tail = &(*tail)->link;
+    *tail = &j;
+    pthread_cond_broadcast(&team.work);
+    pthread_mutex_unlock(&team.lock);
+
+    in_loop = 1;
+    run_chunks(&j);
+    in_loop = 0;
+
+    pthread_mutex_lock(&team.lock);
+    for (job **p = &team.jobs; *p; p = &(*p)->link)
+        if (*p == &j) {
+            *p = j.link;
+            break;
+        }
+    j.listed = 0;
+    while (j.helpers > 0) pthread_cond_wait(&team.drained, &team.lock);
+    pthread_mutex_unlock(&team.lock);
+}
+
+/* fork(): the child has none of the workers. Hold the lock across the fork so
+ * the team is consistent, then give the child a fresh, empty team. */
+static void before_fork(void)
+{
+    pthread_mutex_lock(&team.lock);
+}
+
+static void after_fork_parent(void)
+{
+    pthread_mutex_unlock(&team.lock);
+}
+
+static void after_fork_child(void)
+{
+    pthread_mutex_init(&team.lock, NULL);
+    pthread_cond_init(&team.work, NULL);
+    pthread_cond_init(&team.drained, NULL);
+    team.jobs = NULL;
+    team.threads = 0;
+    team.started = 0;
+    in_loop = 0;
+}
+
+__attribute__((constructor)) static void register_fork_handlers(void)
+{
+    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
