@@ -1,0 +1,172 @@
+/* The device backend table, built three times from this one source: against
+ * CUDA (brg_backend_cuda), HIP (brg_backend_hip) and the emulator
+ * (brg_backend_emu). Every runtime call is checked. Work runs on the calling
+ * thread's per-thread stream, so threads sharing a device do not serialise
+ * on one stream, and every call waits for its own work before returning. */
+#include <stdio.h>
+#include <string.h>
+
+#include <new>
+
+#include "common.cuh"
+#include "mean.cuh"
+
+namespace BRG_NS {
+
+brg_status dev_error(cudaError_t err, const char *stmt, const char *file, int line)
+{
+    int device = -1;
+    (void)cudaGetDevice(&device);
+    (void)cudaGetLastError(); /* clear it, so the next call starts clean */
+    brg_status st = err == cudaErrorMemoryAllocation ? BRG_ERR_OUT_OF_MEMORY : BRG_ERR_DEVICE;
+#if defined(BRG_EMU_BUILD)
+    if (err == cudaErrorLaunchFailure)
+        return brg_error_at(file, line, st, "%s failed on %s:%d: %s (%s): %s", stmt, BRG_VENDOR_NAME,
+                            device, cudaGetErrorString(err), cudaGetErrorName(err),
+                            brg_emu_last_fault());
+#endif
+    return brg_error_at(file, line, st, "%s failed on %s:%d: %s (%s, error %d)", stmt,
+                        BRG_VENDOR_NAME, device, cudaGetErrorString(err), cudaGetErrorName(err),
+                        (int)err);
+}
+
+namespace {
+
+int device_count(char *reason, size_t cap)
+{
+    int n = 0;
+    cudaError_t err = cudaGetDeviceCount(&n);
+    if (err != cudaSuccess) {
+        snprintf(reason, cap, "%s (" BRG_RUNTIME_PREFIX "GetDeviceCount: %s, error %d)", cudaGetErrorString(err),
+                 cudaGetErrorName(err), (int)err);
+        (void)cudaGetLastError();
+        return 0;
+    }
+    if (n == 0) snprintf(reason, cap, "the %s runtime reports no devices", BRG_VENDOR_NAME);
+    return n;
+}
+
+/* Make ctx's device current on the calling thread. */
+brg_status use(const dev_ctx *ctx)
+{
+    BRG_CUDA_CHECK(cudaSetDevice(ctx->index));
+    return BRG_OK;
+}
+
+brg_status open(int index, void **out, char *name, size_t cap)
+{
+    *out = nullptr;
+    BRG_CUDA_CHECK(cudaSetDevice(index));
+    cudaDeviceProp prop;
+    BRG_CUDA_CHECK(cudaGetDeviceProperties(&prop, index));
+    dev_ctx *ctx = new (std::nothrow) dev_ctx;
+    if (!ctx) return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "device context");
+    ctx->index = index;
+    ctx->sm_count = prop.multiProcessorCount > 0 ? prop.multiProcessorCount : 1;
+    ctx->warp_size = prop.warpSize > 0 ? prop.warpSize : 32;
+    ctx->max_threads_per_sm = prop.maxThreadsPerMultiProcessor > 0 ? prop.maxThreadsPerMultiProcessor
+                                                                   : 1024;
+    ctx->resident_warps = (int64_t)ctx->sm_count * (ctx->max_threads_per_sm / ctx->warp_size);
+    snprintf(name, cap, "%s (%d SMs, warp %d, %.1f GiB)", prop.name, ctx->sm_count,
+             ctx->warp_size, (double)prop.totalGlobalMem / (1u << 30));
+    *out = ctx;
+    return BRG_OK;
+}
+
+void close(void *ctx)
+{
+    delete static_cast<dev_ctx *>(ctx);
+}
+
+brg_status alloc(void *ctx, size_t bytes, void **ptr)
+{
+    brg_status st = use(static_cast<dev_ctx *>(ctx));
+    if (st != BRG_OK) return st;
+    BRG_CUDA_CHECK(cudaMalloc(ptr, bytes ? bytes : 1));
+    return BRG_OK;
+}
+
+void free_(void *ctx, void *ptr)
+{
+    if (use(static_cast<dev_ctx *>(ctx)) == BRG_OK) (void)cudaFree(ptr);
+}
+
+brg_status copy(void *ctx, void *dst, const void *src, size_t bytes, cudaMemcpyKind kind)
+{
+    brg_status st = use(static_cast<dev_ctx *>(ctx));
+    if (st != BRG_OK) return st;
+    BRG_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, kind, cudaStreamPerThread));
+    BRG_CUDA_CHECK(cudaStreamSynchronize(cudaStreamPerThread));
+    return BRG_OK;
+}
+
+brg_status copy_h2d(void *ctx, void *dst, const void *src, size_t bytes)
+{
+    return copy(ctx, dst, src, bytes, cudaMemcpyHostToDevice);
+}
+
+brg_status copy_d2h(void *ctx, void *dst, const void *src, size_t bytes)
+{
+    return copy(ctx, dst, src, bytes, cudaMemcpyDeviceToHost);
+}
+
+brg_status copy_d2d(void *ctx, void *dst, const void *src, size_t bytes)
+{
+    return copy(ctx, dst, src, bytes, cudaMemcpyDeviceToDevice);
+}
+
+brg_status mem_info(void *ctx, size_t *free_bytes, size_t *total_bytes)
+{
+    brg_status st = use(static_cast<dev_ctx *>(ctx));
+    if (st != BRG_OK) return st;
+    BRG_CUDA_CHECK(cudaMemGetInfo(free_bytes, total_bytes));
+    return BRG_OK;
+}
+
+brg_status synchronize(void *ctx)
+{
+    brg_status st = use(static_cast<dev_ctx *>(ctx));
+    if (st != BRG_OK) return st;
+    BRG_CUDA_CHECK(cudaStreamSynchronize(cudaStreamPerThread));
+    return BRG_OK;
+}
+
+brg_status mean_chunks_slot(void *ctx, brg_dtype dtype, const void *x, int64_t n, int64_t chunks,
+                            void *out)
+{
+    const dev_ctx *c = static_cast<dev_ctx *>(ctx);
+    brg_status st = use(c);
+    if (st != BRG_OK) return st;
+    return mean_chunks(c, dtype, x, n, chunks, out);
+}
+
+brg_backend_i make_table()
+{
+    brg_backend_i t = {};
+    t.name = BRG_VENDOR_NAME;
+    t.kind = BRG_DEVICE_KIND;
+    t.host_memory = 0;
+    t.device_count = device_count;
+    t.open = open;
+    t.close = close;
+    t.alloc = alloc;
+    t.free = free_;
+    t.copy_h2d = copy_h2d;
+    t.copy_d2h = copy_d2h;
+    t.copy_d2d = copy_d2d;
+    t.mem_info = mem_info;
+    t.synchronize = synchronize;
+    t.mean_chunks = mean_chunks_slot;
+    return t;
+}
+
+const brg_backend_i table = make_table();
+
+} // namespace
+
+} // namespace BRG_NS
+
+extern "C" const brg_backend_i *BRG_BACKEND_GETTER(void)
+{
+    return &BRG_NS::table;
+}
