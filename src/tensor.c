@@ -140,6 +140,22 @@ brg_status brg_tensor_to_host(const brg_tensor *t, void *dst, size_t dst_capacit
     return dev->be->copy_d2h(dev->ctx, dst, t->storage->data, bytes);
 }
 
+brg_status brg_tensor_copy(brg_tensor *dst, const brg_tensor *src)
+{
+    BRG_CHECK_ARG(dst && src, "dst or src is NULL");
+    brg_device *dd = dst->storage->dev, *ds = src->storage->dev;
+    if (dd->be != ds->be || dd->index != ds->index)
+        return BRG_ERROR(BRG_ERR_INVALID_ARG, "dst is on %s but src is on %s", dd->spec, ds->spec);
+    if (dst->dtype != src->dtype)
+        return BRG_ERROR(BRG_ERR_DTYPE, "dst is %s but src is %s", brg_dtype_name(dst->dtype),
+                         brg_dtype_name(src->dtype));
+    if (dst->numel != src->numel)
+        return BRG_ERROR(BRG_ERR_SHAPE, "dst has %lld elements, src %lld", (long long)dst->numel,
+                         (long long)src->numel);
+    if (dst->storage == src->storage || dst->numel == 0) return BRG_OK;
+    return dd->be->copy_d2d(dd->ctx, dst->storage->data, src->storage->data, brg_tensor_bytes(src));
+}
+
 brg_status brg_tensor_reshape(const brg_tensor *t, int ndim, const int64_t *shape,
                               brg_tensor **out)
 {

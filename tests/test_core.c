@@ -137,6 +137,29 @@ START_TEST(tensor_round_trips_and_views_share_storage)
 }
 END_TEST
 
+START_TEST(tensor_copy_copies_on_the_device)
+{
+    int64_t n = 1000, s2[2] = {10, 100}, s3[1] = {999};
+    double host[1000], back[1000];
+    for (int i = 0; i < 1000; i++) host[i] = i * 0.25;
+    brg_tensor *a, *b, *c, *f;
+    BRG_ASSERT_OK(brg_tensor_from_host(brg_test_dev, BRG_F64, 1, &n, host, sizeof host, &a));
+    BRG_ASSERT_OK(brg_tensor_create(brg_test_dev, BRG_F64, 2, s2, &b));
+    BRG_ASSERT_OK(brg_tensor_create(brg_test_dev, BRG_F64, 1, s3, &c));
+    BRG_ASSERT_OK(brg_tensor_create(brg_test_dev, BRG_F32, 1, &n, &f));
+    BRG_ASSERT_OK(brg_tensor_copy(b, a));
+    BRG_ASSERT_OK(brg_tensor_to_host(b, back, sizeof back));
+    ck_assert_mem_eq(back, host, sizeof host);
+    BRG_ASSERT_STATUS(brg_tensor_copy(c, a), BRG_ERR_SHAPE);
+    BRG_ASSERT_STATUS(brg_tensor_copy(f, a), BRG_ERR_DTYPE);
+    BRG_ASSERT_STATUS(brg_tensor_copy(NULL, a), BRG_ERR_INVALID_ARG);
+    brg_tensor_free(a);
+    brg_tensor_free(b);
+    brg_tensor_free(c);
+    brg_tensor_free(f);
+}
+END_TEST
+
 START_TEST(tensor_outlives_a_closed_device_handle)
 {
     brg_device *dev;
@@ -282,6 +305,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, auto_falls_back_and_records_why);
     tcase_add_test(tc, brigade_device_env_overrides_auto);
     tcase_add_test(tc, tensor_round_trips_and_views_share_storage);
+    tcase_add_test(tc, tensor_copy_copies_on_the_device);
     tcase_add_test(tc, tensor_outlives_a_closed_device_handle);
     tcase_add_test(tc, tensor_bad_inputs_return_their_status);
     tcase_add_test(tc, mean_helpers_reject_bad_inputs);

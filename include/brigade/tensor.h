@@ -57,6 +57,10 @@ brg_status brg_tensor_to_host(const brg_tensor *t, void *dst, size_t dst_capacit
  * brg_tensor_bytes(t). */
 brg_status brg_tensor_copy_from_host(brg_tensor *t, const void *src, size_t src_bytes);
 
+/* Copy src's contents into dst on the same device; both must have the same
+ * dtype and element count (shapes may differ). */
+brg_status brg_tensor_copy(brg_tensor *dst, const brg_tensor *src);
+
 /* A view of t with a new shape of the same element count, sharing t's
  * storage. One dimension may be -1 and is then inferred (as in NumPy).
  * The view is released with brg_tensor_free, independently of t. */
