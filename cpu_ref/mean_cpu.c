@@ -36,8 +36,10 @@ static brg_dsum reduce_lanes(const brg_v4d *s0, const brg_v4d *c0, const brg_v4d
     return acc;
 }
 
-/* Built for AVX2 and for baseline x86-64, chosen at load time (ifunc). */
-#if defined(__x86_64__) && defined(__GNUC__)
+/* Built for AVX2 and for baseline x86-64, chosen at load time (ifunc). Not
+ * under ThreadSanitizer: its instrumented ifunc resolvers run before its
+ * runtime is up. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_THREAD__)
 #define BRG_CPU_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define BRG_CPU_CLONES

@@ -3,12 +3,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const char *brg_test_spec = "cpu";
 brg_device *brg_test_dev;
 
+/* BRG_TEST_TIMES=1 prints each test's seconds (after Check's own line in
+ * CK_VERBOSITY=verbose output), to keep emulated and sanitized runs short. */
+static double test_started;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static void open_device(void)
 {
+    test_started = now_seconds();
     brg_status st = brg_device_open(brg_test_spec, &brg_test_dev);
     ck_assert_msg(st == BRG_OK, "cannot open %s: %s", brg_test_spec, brg_last_error());
 }
@@ -17,6 +30,7 @@ static void close_device(void)
 {
     brg_device_close(brg_test_dev);
     brg_test_dev = NULL;
+    if (getenv("BRG_TEST_TIMES")) fprintf(stderr, "  test took %.2f s\n", now_seconds() - test_started);
 }
 
 void brg_test_use_device(TCase *tc)
