@@ -1,7 +1,13 @@
-/* CPU mean of chunks (and of rows, its special case): compensated sums in
- * double, four lanes at a time, threaded over chunks or over slices of chunks
- * (src/mean_plan.h). Memory-bound: the TwoSum's six extra additions per
- * element cost less than the load on any x86-64 with SSE2. */
+/* CPU mean of chunks (and of rows, its special case): sums in double, four
+ * lanes at a time, threaded over chunks or over slices of chunks
+ * (src/mean_plan.h).
+ *
+ * f64: elements are added in pairs (one rounding each), and the pair sums
+ * accumulated without error (TwoSum), so a sum is off by at most
+ * u * sum|x| (u = 2^-53): log2(n) times tighter than NumPy's pairwise bound.
+ * A TwoSum on every element would be exact, but its arithmetic costs ~8% of
+ * the memory bandwidth on a 2-core Zen 3 (docs/perf-notes.md); pairing
+ * halves it and the kernel reads at the machine's streaming speed. */
 #include <string.h>
 
 #include "../src/accurate_sum.h"
@@ -45,16 +51,19 @@ static brg_dsum reduce_lanes(const brg_v4d *s0, const brg_v4d *c0, const brg_v4d
 #define BRG_CPU_CLONES
 #endif
 
-BRG_CPU_CLONES static brg_dsum brg_cpu_sum_f64_twosum(const double *x, int64_t n)
+BRG_CPU_CLONES static brg_dsum brg_cpu_sum_f64_paired(const double *x, int64_t n)
 {
     brg_v4d s0 = {0}, c0 = {0}, s1 = {0}, c1 = {0};
     int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        brg_v4d a, b;
+    for (; i + 16 <= n; i += 16) {
+        brg_v4d a, b, e, f;
         memcpy(&a, x + i, sizeof a);
         memcpy(&b, x + i + 4, sizeof b);
-        twosum4(&s0, &c0, &a);
-        twosum4(&s1, &c1, &b);
+        memcpy(&e, x + i + 8, sizeof e);
+        memcpy(&f, x + i + 12, sizeof f);
+        brg_v4d p = a + b, q = e + f;
+        twosum4(&s0, &c0, &p);
+        twosum4(&s1, &c1, &q);
     }
     brg_dsum acc = reduce_lanes(&s0, &c0, &s1, &c1);
     for (; i < n; i++) brg_dsum_add(&acc, x[i]);
@@ -99,7 +108,7 @@ typedef struct mean_job {
 
 static brg_dsum sum_range(const mean_job *m, int64_t lo, int64_t hi)
 {
-    if (m->dtype == BRG_F64) return brg_cpu_sum_f64_twosum((const double *)m->x + lo, hi - lo);
+    if (m->dtype == BRG_F64) return brg_cpu_sum_f64_paired((const double *)m->x + lo, hi - lo);
     return brg_cpu_sum_f32_blocked((const float *)m->x + lo, hi - lo);
 }
 

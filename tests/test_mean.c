@@ -108,18 +108,29 @@ START_TEST(mean_rows_f32_stays_within_1e6_where_naive_sum_drifts)
 }
 END_TEST
 
-/* Large values that cancel: the f64 result must keep the small remainder. */
-START_TEST(mean_rows_f64_keeps_what_cancellation_leaves)
+/* The documented bound (ops.h): a sum within u * sum|x| of the exact sum,
+ * on data where a naive sum drifts far beyond it. */
+START_TEST(mean_rows_f64_stays_within_u_sum_abs_where_naive_sum_drifts)
 {
-    int64_t cols = 100003;
-    double *x = malloc((size_t)cols * sizeof *x);
+    int64_t rows = 2, cols = 1000003;
+    double *x = malloc((size_t)(rows * cols) * sizeof *x);
     ck_assert_ptr_nonnull(x);
-    for (int64_t i = 0; i < cols; i++) x[i] = (i % 2 ? -1e16 : 1e16) + (double)(i % 7);
-    x[cols - 1] = 3.0; /* odd count: the last +1e16 has no partner */
-    double out;
-    BRG_ASSERT_OK(brg_mean_rows_f64(brg_test_dev, x, 1, cols, &out));
-    long double want = oracle_mean_f64(x, cols, NULL);
-    ck_assert_msg(fabsl(out - want) <= 1e-10L * fabsl(want), "got %.17g want %.17Lg", out, want);
+    uint64_t rng = 21;
+    for (int64_t i = 0; i < rows * cols; i++)
+        x[i] = (i / cols ? -0.1 : 0.1) + 1e-3 * brg_test_rand_unit(&rng);
+    double out[2];
+    BRG_ASSERT_OK(brg_mean_rows_f64(brg_test_dev, x, rows, cols, out));
+    for (int64_t r = 0; r < rows; r++) {
+        long double mabs;
+        long double want = oracle_mean_f64(x + r * cols, cols, &mabs);
+        double naive = 0;
+        for (int64_t i = 0; i < cols; i++) naive += x[r * cols + i];
+        long double bound = 0x1p-53L * mabs + 0x1p-53L * fabsl(want); /* sum bound + final rounding */
+        ck_assert_msg(fabsl((long double)naive / cols - want) > 4 * bound,
+                      "the data should defeat naive sums");
+        ck_assert_msg(fabsl(out[r] - want) <= bound, "row %lld: got %.17g want %.20Lg (bound %Lg)",
+                      (long long)r, out[r], want, bound);
+    }
     free(x);
 }
 END_TEST
@@ -281,7 +292,7 @@ static Suite *mean_suite(void)
     tcase_add_test(tc, mean_rows_matches_oracle_on_random_shapes);
     tcase_add_test(tc, mean_rows_matches_oracle_on_million_column_rows);
     tcase_add_test(tc, mean_rows_f32_stays_within_1e6_where_naive_sum_drifts);
-    tcase_add_test(tc, mean_rows_f64_keeps_what_cancellation_leaves);
+    tcase_add_test(tc, mean_rows_f64_stays_within_u_sum_abs_where_naive_sum_drifts);
     tcase_add_test(tc, mean_rows_propagates_nan_to_its_row_only);
     tcase_add_test(tc, mean_rows_with_zero_cols_is_nan);
     tcase_add_test(tc, mean_rows_with_zero_rows_does_nothing);

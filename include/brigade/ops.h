@@ -10,9 +10,14 @@
  *                  cols == 0 gives NaN; rows == 0 does nothing.
  *   mean of chunks x of length n cut as numpy.array_split(x, chunks): the first
  *                  n % chunks chunks have one element more; an empty chunk gives NaN.
- * NaN in a row propagates; +Inf and -Inf follow IEEE addition. Sums are
- * accumulated in double with compensation (f32 inputs included), so f32 results
- * are correctly rounded means far more often than NumPy's pairwise f32 sum. */
+ * NaN in a row propagates; +Inf and -Inf follow IEEE addition.
+ *
+ * Accuracy: sums are accumulated in double, f32 inputs included, with
+ * compensation (TwoSum). On every device a chunk's sum is within
+ * u * sum|x| of the exact sum (u = 2^-53; the CPU rounds once per pair of
+ * elements, GPUs not at all), so a mean is within u * mean|x| plus its final
+ * rounding. NumPy's pairwise sum guarantees about log2(n) * u * sum|x| in
+ * f64, and works in f32 for f32 inputs. */
 #ifndef BRIGADE_OPS_H
 #define BRIGADE_OPS_H
 

@@ -1,0 +1,226 @@
+/* Private to the bench executable: options, runners, workloads, results and
+ * the functions the bench's files share.
+ *
+ * The bench is a table of workloads (bench.c). A workload plans its cases
+ * for the chosen size; each case is one parameter set with a small
+ * interface (prepare host data once, then set up, run, verify and tear down
+ * on each runner). The driver owns everything around it: memory checks,
+ * warm-up and timing, ceilings, the report. Later workloads (pools, cosine
+ * top-k) add a row to the table and a file of their own. */
+#ifndef BRG_BENCH_H
+#define BRG_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "brigade/brigade.h"
+
+enum {
+    BRG_BENCH_MAX_LIST = 16,     /* --workload and --runner entries */
+    BRG_BENCH_NAME_LEN = 64,     /* a workload name or device spec */
+    BRG_BENCH_MAX_PARAMS = 8,
+    BRG_BENCH_REASON_LEN = 512,  /* brg_last_error() messages fit */
+    BRG_BENCH_MAX_RUNNERS = 32,
+    BRG_BENCH_MAX_CASES = 64
+};
+
+/* ---- options (bench.c) ------------------------------------------------------ */
+
+typedef enum brg_bench_size { BRG_BENCH_SMALL = 0, BRG_BENCH_SEED = 1 } brg_bench_size;
+
+typedef struct brg_bench_options {
+    char workloads[BRG_BENCH_MAX_LIST][BRG_BENCH_NAME_LEN];
+    int n_workloads;                 /* 0: every workload */
+    char runners[BRG_BENCH_MAX_LIST][BRG_BENCH_NAME_LEN];
+    int n_runners;                   /* 0: cpu and every GPU */
+    brg_bench_size size;
+    int repeat;                      /* timed runs after one warm-up, >= 3 */
+    int check;                       /* --check: compare with the oracle */
+    int quiet;
+    int progress;                    /* progress lines on stderr */
+    double scale;                    /* hidden --scale: workload sizes times this */
+    const char *json_path;           /* NULL: no JSON */
+    const char *csv_path;            /* NULL: no CSV */
+} brg_bench_options;
+
+/* Progress line on stderr when opts->progress (a TTY, not --quiet). */
+void brg_bench_progress(const brg_bench_options *opts, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- params: the workload's parameters as the JSON "params" object ------- */
+
+typedef struct brg_bench_param {
+    const char *key;                 /* static storage */
+    const char *str;                 /* static string value, or NULL for num */
+    int64_t num;
+} brg_bench_param;
+
+typedef struct brg_bench_params {
+    int count;
+    brg_bench_param items[BRG_BENCH_MAX_PARAMS];
+} brg_bench_params;
+
+void brg_bench_params_int(brg_bench_params *p, const char *key, int64_t value);
+void brg_bench_params_str(brg_bench_params *p, const char *key, const char *value);
+/* "k=v<sep>k=v" into buf (always terminated). */
+void brg_bench_params_format(const brg_bench_params *p, const char *sep, char *buf, size_t cap);
+
+/* ---- runners and the machine (machine.c) ---------------------------------- */
+
+/* A ceiling that can be re-measured one run at a time, next to each timed
+ * run of a memory-bound workload (see measure.c). */
+typedef struct brg_bench_probe brg_bench_probe;
+/* GB/s of one ceiling run; NAN when it cannot run. */
+double brg_bench_probe_gbs(brg_bench_probe *p);
+void brg_bench_probe_free(brg_bench_probe *p); /* NULL is fine */
+
+typedef struct brg_bench_runner {
+    char spec[BRG_BENCH_NAME_LEN];   /* canonical device spec, or what was asked */
+    brg_device *dev;                 /* NULL: not available, reason says why */
+    char name[256];                  /* device name, without the spec */
+    char reason[BRG_BENCH_REASON_LEN];
+    double mem_read_gbs;             /* the runner's ceiling (median); NAN: not measured */
+    double mem_read_best_gbs;        /* its best run, printed only */
+    double sgemm_gflops;             /* NAN: null (not measured) */
+    size_t ceiling_bytes;            /* buffer the read/copy ceiling used */
+    brg_bench_probe *probe;          /* owned; NULL: no paired ceiling */
+} brg_bench_runner;
+
+typedef struct brg_bench_machine {
+    char cpu[256];
+    int cores;                       /* online cores */
+    int threads;                     /* threads of the read ceiling */
+    double mem_read_gbs;             /* median of the runs; NAN: not measured */
+    double mem_read_best_gbs;        /* best run, printed only */
+    size_t mem_read_bytes;
+    double sgemm_gflops;             /* median; NAN: not measured */
+    double sgemm_best_gflops;
+    int sgemm_n;
+    brg_bench_probe *read_probe;     /* the CPU read ceiling, handed to the cpu runner */
+} brg_bench_machine;
+
+/* The CPU model, cores, and the CPU ceilings (read bandwidth, sgemm). */
+void brg_bench_machine_measure(const brg_bench_options *opts, brg_bench_machine *m);
+/* The copy-bandwidth ceiling of a device runner (sets r->mem_read_gbs). */
+void brg_bench_device_ceiling(const brg_bench_options *opts, brg_bench_runner *r);
+
+/* Threads for the bench's own loops: BRIGADE_NUM_THREADS, else online cores. */
+int brg_bench_threads(void);
+int brg_bench_online_cores(void);
+/* MemAvailable from /proc/meminfo in bytes; 0 when unknown. */
+size_t brg_bench_host_available(void);
+
+/* ---- helpers (util.c, params.c) ----------------------------------------------------- */
+
+/* Seconds on CLOCK_MONOTONIC. */
+double brg_bench_now(void);
+
+/* Call fn(begin, end, ctx) over [0, n) split evenly into `threads` ranges,
+ * one per pthread; ranges whose thread cannot be created run on the caller. */
+typedef void (*brg_bench_range_fn)(int64_t begin, int64_t end, void *ctx);
+void brg_bench_parallel(int threads, int64_t n, brg_bench_range_fn fn, void *ctx);
+
+/* Uniform [0,1) values like np.random.rand: element i comes from a
+ * splitmix64 of (seed, i), so any thread count gives the same array. */
+void brg_bench_fill_f64(double *x, int64_t n, uint64_t seed);
+void brg_bench_fill_f32(float *x, int64_t n, uint64_t seed);
+
+/* ---- cases and workloads -------------------------------------------------- */
+
+typedef struct brg_bench_case brg_bench_case;
+
+typedef struct brg_bench_case_i {
+    /* Host data, and with check the oracle; once per case, before any runner. */
+    brg_status (*prepare)(brg_bench_case *c, int check);
+    /* Device-side inputs and outputs for one runner; *state is the runner's. */
+    brg_status (*setup)(brg_bench_case *c, brg_device *dev, void **state);
+    /* The timed call; synchronous. */
+    brg_status (*run)(void *state);
+    /* Compare the last run's output with the oracle: *pass 1 or 0; detail
+     * says where the first mismatch is. */
+    brg_status (*verify)(const brg_bench_case *c, void *state, int *pass, char *detail,
+                         size_t cap);
+    void (*teardown)(void *state);
+    /* Free host data and the case's private part; NULL c->impl is fine. */
+    void (*destroy)(brg_bench_case *c);
+} brg_bench_case_i;
+
+struct brg_bench_case {
+    const char *workload;            /* contract name, static */
+    const brg_bench_case_i *ops;
+    brg_bench_params params;
+    size_t host_bytes;               /* host memory prepare needs */
+    size_t device_bytes;             /* device memory setup allocates */
+    size_t read_bytes;               /* bytes one run reads: the GB/s numerator */
+    double flops;                    /* per run; 0: gflops is null */
+    void *impl;                      /* the workload's private part */
+};
+
+typedef struct brg_bench_workload {
+    const char *name;                /* contract name (design.md §8) */
+    /* Append this workload's cases for opts (size, scale) at cases[*count..cap). */
+    brg_status (*plan)(const brg_bench_options *opts, brg_bench_case *cases, int *count,
+                       int cap);
+} brg_bench_workload;
+
+extern const brg_bench_workload brg_bench_mean_rows;   /* mean_workloads.c */
+extern const brg_bench_workload brg_bench_mean_chunks;
+
+/* ---- results and the report (report.c) ------------------------------------ */
+
+
+typedef enum brg_bench_outcome {
+    BRG_BENCH_MEASURED = 0,
+    BRG_BENCH_SKIPPED,               /* runner or memory not available */
+    BRG_BENCH_ERROR                  /* a brigade call failed */
+} brg_bench_outcome;
+
+typedef struct brg_bench_result {
+    const char *workload;            /* NULL: a runner skipped as a whole */
+    brg_bench_params params;
+    char runner[BRG_BENCH_NAME_LEN];
+    brg_bench_outcome outcome;
+    char reason[BRG_BENCH_REASON_LEN];   /* why skipped or failed */
+    double seconds, seconds_min, seconds_max;
+    int repeats;
+    const char *check;               /* "pass", "fail", "skipped" */
+    double gbs, gflops, fraction_of_limit;   /* NAN: null */
+    int64_t peak_bytes;              /* -1: null */
+} brg_bench_result;
+
+typedef struct brg_bench_results {
+    brg_bench_result *items;
+    size_t count, cap;
+} brg_bench_results;
+
+/* Append a copy of r; BRG_ERR_OUT_OF_MEMORY when growing fails. */
+brg_status brg_bench_results_add(brg_bench_results *all, const brg_bench_result *r);
+void brg_bench_results_free(brg_bench_results *all);
+
+void brg_bench_print_machine(FILE *f, const brg_bench_machine *m, const brg_bench_runner *runners,
+                             int n_runners);
+void brg_bench_print_header(FILE *f);
+void brg_bench_print_result(FILE *f, const brg_bench_result *r);
+/* 0 on success, -1 when the file cannot be written (message on stderr). */
+int brg_bench_write_json(const char *path, const brg_bench_machine *m,
+                         const brg_bench_runner *runners, int n_runners,
+                         const brg_bench_results *all);
+int brg_bench_write_csv(const char *path, const brg_bench_results *all);
+
+/* ---- runners (runners.c) and measuring (measure.c) ------------------------ */
+
+/* Open the runners of opts (default: cpu and every CUDA and HIP device).
+ * One that is not available is kept with dev NULL and the reason. Returns
+ * 0, or 2 for a spec that is not a device spec (message on stderr). */
+int brg_bench_open_runners(const brg_bench_options *opts, brg_bench_runner *runners, int *count);
+void brg_bench_close_runners(brg_bench_runner *runners, int count);
+
+/* Prepare case c, measure it on every available runner, append one result
+ * per runner to all and print it. Returns the number of failed checks and
+ * errors; -1 when the results cannot be stored. */
+int brg_bench_measure_case(const brg_bench_options *opts, brg_bench_case *c,
+                           const brg_bench_runner *runners, int n_runners,
+                           brg_bench_results *all);
+
+#endif

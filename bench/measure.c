@@ -1,0 +1,258 @@
+/* Measuring one case: memory checks, host data once, then on each runner
+ * set up, one warm-up run, --repeat timed runs, the check, tear down.
+ * Only the library call is inside the clock, followed by a device
+ * synchronize so that no GPU work is still in flight when it stops. */
+#include "bench.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#define GIB (1024.0 * 1024.0 * 1024.0)
+/* Left free for everything else on the machine (and the device runtime). */
+#define MEMORY_MARGIN ((size_t)256 << 20)
+
+static void set_reason(brg_bench_result *r, brg_bench_outcome outcome, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_reason(brg_bench_result *r, brg_bench_outcome outcome, const char *fmt, ...)
+{
+    r->outcome = outcome;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->reason, sizeof r->reason, fmt, ap);
+    va_end(ap);
+}
+
+/* The failing brigade call's message, or ours when the bench itself ran
+ * out of memory (brigade then has nothing to say). */
+static const char *failure_text(brg_status st)
+{
+    const char *msg = brg_last_error();
+    if (msg[0]) return msg;
+    return st == BRG_ERR_OUT_OF_MEMORY ? "out of host memory in the bench" : brg_status_str(st);
+}
+
+static brg_bench_result result_for(const brg_bench_case *c, const char *runner)
+{
+    brg_bench_result r;
+    memset(&r, 0, sizeof r);
+    r.workload = c->workload;
+    r.params = c->params;
+    snprintf(r.runner, sizeof r.runner, "%s", runner);
+    r.outcome = BRG_BENCH_MEASURED;
+    r.seconds = r.seconds_min = r.seconds_max = NAN;
+    r.check = "skipped";
+    r.gbs = r.gflops = r.fraction_of_limit = NAN;
+    r.peak_bytes = -1;
+    return r;
+}
+
+/* "mean_rows rows=100000 cols=1000 dtype=f64", for progress lines. */
+static void case_label(const brg_bench_case *c, char *buf, size_t cap)
+{
+    char params[200];
+    brg_bench_params_format(&c->params, " ", params, sizeof params);
+    snprintf(buf, cap, "%s %s", c->workload, params);
+}
+
+/* ---- memory ----------------------------------------------------------------- */
+
+static int fits(size_t need, size_t available)
+{
+    return available > MEMORY_MARGIN && need <= available - MEMORY_MARGIN;
+}
+
+/* 1 when the case's device tensors fit on r's device; else the reason. */
+static int device_fits(const brg_bench_case *c, const brg_bench_runner *run, brg_bench_result *r)
+{
+    size_t free_bytes = 0, total = 0;
+    brg_clear_error();
+    brg_status st = brg_device_memory(run->dev, &free_bytes, &total);
+    if (st != BRG_OK) {
+        set_reason(r, BRG_BENCH_ERROR, "brg_device_memory: %s", failure_text(st));
+        return 0;
+    }
+    if (fits(c->device_bytes, free_bytes)) return 1;
+    set_reason(r, BRG_BENCH_SKIPPED,
+               "does not fit: needs %.2f GiB on %s (plus %.2f GiB margin), %.2f GiB free",
+               (double)c->device_bytes / GIB, run->spec, (double)MEMORY_MARGIN / GIB,
+               (double)free_bytes / GIB);
+    return 0;
+}
+
+/* ---- timing ----------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static brg_status timed_run(const brg_bench_case *c, void *state, brg_device *dev, double *s)
+{
+    double t0 = brg_bench_now();
+    brg_status st = c->ops->run(state);
+    if (st == BRG_OK) st = brg_device_synchronize(dev);
+    *s = brg_bench_now() - t0;
+    return st;
+}
+
+static double median_of(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof v[0], cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* One warm-up (first-touch, lazy initialisation, clocks ramping up), then
+ * opts->repeat timed runs: median, min and max into r.
+ *
+ * A memory-bound case (no flops) on a runner with a ceiling probe runs the
+ * ceiling right before each timed run, and its fraction of the limit is the
+ * median of the per-pair ratios: on a shared machine the neighbours' load
+ * drifts over seconds, and a pair sees the same load. */
+static brg_status time_case(const brg_bench_options *opts, const brg_bench_case *c, void *state,
+                            const brg_bench_runner *run, brg_bench_result *r)
+{
+    double samples[1000], ratios[1000], s;
+    int n = opts->repeat < 1000 ? opts->repeat : 1000;
+    int paired = run->probe && c->flops == 0 && c->read_bytes > 0;
+    brg_status st = timed_run(c, state, run->dev, &s);
+    for (int i = 0; i < n && st == BRG_OK; i++) {
+        double limit = paired ? brg_bench_probe_gbs(run->probe) : NAN;
+        st = timed_run(c, state, run->dev, &samples[i]);
+        ratios[i] = (double)c->read_bytes / samples[i] / 1e9 / limit;
+        if (!(ratios[i] > 0)) paired = 0;
+    }
+    if (st != BRG_OK) return st;
+    r->fraction_of_limit = paired ? median_of(ratios, n) : NAN;
+    r->seconds = median_of(samples, n);
+    r->seconds_min = samples[0];
+    r->seconds_max = samples[n - 1];
+    r->repeats = n;
+    return BRG_OK;
+}
+
+/* Device runners: the bytes of the tensors the case made there. The CPU:
+ * the process's peak resident set so far (ru_maxrss is in KiB on Linux). */
+static int64_t peak_bytes(const brg_bench_case *c, const brg_bench_runner *run)
+{
+    if (brg_device_get_kind(run->dev) != BRG_DEVICE_CPU) return (int64_t)c->device_bytes;
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return -1;
+    return (int64_t)ru.ru_maxrss * 1024;
+}
+
+static void derive(const brg_bench_case *c, const brg_bench_runner *run, brg_bench_result *r)
+{
+    if (r->seconds > 0) {
+        r->gbs = (double)c->read_bytes / r->seconds / 1e9;
+        if (c->flops > 0) r->gflops = c->flops / r->seconds / 1e9;
+    }
+    if (isnan(r->fraction_of_limit) && run->mem_read_gbs > 0)
+        r->fraction_of_limit = r->gbs / run->mem_read_gbs;
+    r->peak_bytes = peak_bytes(c, run);
+}
+
+/* ---- one runner ------------------------------------------------------------- */
+
+/* Set up, time, check and tear down on one runner; fills r. */
+static void measure_on(const brg_bench_options *opts, brg_bench_case *c,
+                       const brg_bench_runner *run, brg_bench_result *r)
+{
+    if (!device_fits(c, run, r)) return;
+    void *state = NULL;
+    char label[256];
+    case_label(c, label, sizeof label);
+    brg_clear_error();
+    brg_bench_progress(opts, "%s on %s: uploading", label, run->spec);
+    brg_status st = c->ops->setup(c, run->dev, &state);
+    if (st != BRG_OK) {
+        set_reason(r, st == BRG_ERR_OUT_OF_MEMORY ? BRG_BENCH_SKIPPED : BRG_BENCH_ERROR,
+                   "setup: %s: %s", brg_status_str(st), failure_text(st));
+        return;
+    }
+    brg_bench_progress(opts, "%s on %s: warm-up and %d runs", label, run->spec, opts->repeat);
+    st = time_case(opts, c, state, run, r);
+    if (st != BRG_OK) {
+        set_reason(r, BRG_BENCH_ERROR, "run: %s: %s", brg_status_str(st), failure_text(st));
+    } else {
+        derive(c, run, r);
+        if (opts->check) {
+            int pass = 0;
+            char detail[BRG_BENCH_REASON_LEN];
+            st = c->ops->verify(c, state, &pass, detail, sizeof detail);
+            if (st != BRG_OK)
+                set_reason(r, BRG_BENCH_ERROR, "check: %s: %s", brg_status_str(st),
+                           failure_text(st));
+            r->check = st == BRG_OK && pass ? "pass" : "fail";
+            if (st == BRG_OK && !pass)
+                fprintf(stderr, "bench: check failed: %s on %s: %s\n", c->workload, run->spec,
+                        detail);
+        }
+    }
+    c->ops->teardown(state);
+}
+
+/* ---- one case ----------------------------------------------------------------- */
+
+static int record(brg_bench_results *all, const brg_bench_result *r)
+{
+    if (brg_bench_results_add(all, r) != BRG_OK) {
+        fprintf(stderr, "bench: out of memory for the results\n");
+        return -1;
+    }
+    brg_bench_print_result(stdout, r);
+    int failed = r->outcome == BRG_BENCH_ERROR || strcmp(r->check, "fail") == 0;
+    if (r->outcome == BRG_BENCH_ERROR)
+        fprintf(stderr, "bench: error: %s on %s: %s\n", r->workload, r->runner, r->reason);
+    return failed;
+}
+
+/* Host data for the case, or the reason it cannot be made (into proto). */
+static int prepare(const brg_bench_options *opts, brg_bench_case *c, brg_bench_result *proto)
+{
+    size_t available = brg_bench_host_available();
+    if (available > 0 && !fits(c->host_bytes, available)) {
+        set_reason(proto, BRG_BENCH_SKIPPED,
+                   "does not fit: needs %.2f GiB of host memory (plus %.2f GiB margin), "
+                   "%.2f GiB available", (double)c->host_bytes / GIB,
+                   (double)MEMORY_MARGIN / GIB, (double)available / GIB);
+        return 0;
+    }
+    char label[256];
+    case_label(c, label, sizeof label);
+    brg_bench_progress(opts, "%s: generating data%s", label, opts->check ? " and the oracle" : "");
+    brg_clear_error();
+    brg_status st = c->ops->prepare(c, opts->check);
+    if (st == BRG_OK) return 1;
+    set_reason(proto, st == BRG_ERR_OUT_OF_MEMORY ? BRG_BENCH_SKIPPED : BRG_BENCH_ERROR,
+               "preparing host data: %s", failure_text(st));
+    return 0;
+}
+
+int brg_bench_measure_case(const brg_bench_options *opts, brg_bench_case *c,
+                           const brg_bench_runner *runners, int n_runners,
+                           brg_bench_results *all)
+{
+    int failed = 0;
+    brg_bench_result proto = result_for(c, "");
+    int ready = prepare(opts, c, &proto);
+    for (int i = 0; i < n_runners; i++) {
+        const brg_bench_runner *run = &runners[i];
+        if (!run->dev) continue; /* reported once, as a runner */
+        brg_bench_result r = proto;
+        snprintf(r.runner, sizeof r.runner, "%s", run->spec);
+        if (ready) measure_on(opts, c, run, &r);
+        int f = record(all, &r);
+        if (f < 0) {
+            failed = -1;
+            break;
+        }
+        failed += f;
+    }
+    c->ops->destroy(c);
+    return failed;
+}

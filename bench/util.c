@@ -1,0 +1,102 @@
+/* The bench's helpers: the clock, a plain pthread fan-out for data
+ * generation and oracles, and the uniform data generator. The bench uses
+ * its own threads, never the library's, so that what it measures is only
+ * the library call. */
+#include "bench.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+double brg_bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+typedef struct range_task {
+    brg_bench_range_fn fn;
+    void *ctx;
+    int64_t begin, end;
+} range_task;
+
+static void *range_main(void *arg)
+{
+    range_task *t = arg;
+    t->fn(t->begin, t->end, t->ctx);
+    return NULL;
+}
+
+enum { MAX_THREADS = 256 };
+
+void brg_bench_parallel(int threads, int64_t n, brg_bench_range_fn fn, void *ctx)
+{
+    if (n <= 0) return;
+    if (threads < 1) threads = 1;
+    if (threads > MAX_THREADS) threads = MAX_THREADS;
+    if (threads > n) threads = (int)n;
+    range_task tasks[MAX_THREADS];
+    pthread_t tids[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    for (int i = 0; i < threads; i++) {
+        tasks[i] = (range_task){fn, ctx, n * i / threads, n * (i + 1) / threads};
+        if (i > 0) started[i] = pthread_create(&tids[i], NULL, range_main, &tasks[i]) == 0;
+    }
+    fn(tasks[0].begin, tasks[0].end, ctx);
+    for (int i = 1; i < threads; i++) {
+        if (started[i])
+            pthread_join(tids[i], NULL);
+        else
+            fn(tasks[i].begin, tasks[i].end, ctx);
+    }
+}
+
+/* Output i of splitmix64 (Steele, Lea, Flood 2014) started at seed: its
+ * state after i+1 steps is seed + (i+1)*gamma, so each element is a pure
+ * function of its index and threads need no shared state. */
+static inline uint64_t splitmix64_at(uint64_t seed, uint64_t i)
+{
+    uint64_t z = seed + (i + 1) * 0x9e3779b97f4a7c15u;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+typedef struct fill_job {
+    void *x;
+    int is_f32;
+    uint64_t seed;
+} fill_job;
+
+/* The top 53 (24) bits scaled by 2^-53 (2^-24): exactly the doubles
+ * (floats) of [0,1) on a uniform grid, as NumPy's random_sample makes them. */
+static void fill_range(int64_t begin, int64_t end, void *ctx)
+{
+    const fill_job *j = ctx;
+    if (j->is_f32) {
+        float *x = j->x;
+        for (int64_t i = begin; i < end; i++)
+            x[i] = (float)(splitmix64_at(j->seed, (uint64_t)i) >> 40) * 0x1.0p-24f;
+        return;
+    }
+    double *x = j->x;
+    for (int64_t i = begin; i < end; i++)
+        x[i] = (double)(splitmix64_at(j->seed, (uint64_t)i) >> 11) * 0x1.0p-53;
+}
+
+static void fill(void *x, int is_f32, int64_t n, uint64_t seed)
+{
+    fill_job j = {x, is_f32, seed};
+    brg_bench_parallel(brg_bench_threads(), n, fill_range, &j);
+}
+
+void brg_bench_fill_f64(double *x, int64_t n, uint64_t seed)
+{
+    fill(x, 0, n, seed);
+}
+
+void brg_bench_fill_f32(float *x, int64_t n, uint64_t seed)
+{
+    fill(x, 1, n, seed);
+}
