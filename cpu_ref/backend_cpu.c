@@ -6,6 +6,7 @@
 #include "../src/alloc.h"
 #include "../src/backend.h"
 #include "../src/error.h"
+#include "../src/hostmem.h"
 #include "../src/parallel.h"
 #include "cpu.h"
 
@@ -70,24 +71,10 @@ static brg_status cpu_copy(void *ctx, void *dst, const void *src, size_t bytes)
     return BRG_OK;
 }
 
-/* MemAvailable from /proc/meminfo, else free pages. */
 static brg_status cpu_mem_info(void *ctx, size_t *free_bytes, size_t *total_bytes)
 {
     (void)ctx;
-    long page = sysconf(_SC_PAGESIZE);
-    long total = sysconf(_SC_PHYS_PAGES), avail = sysconf(_SC_AVPHYS_PAGES);
-    *total_bytes = total > 0 && page > 0 ? (size_t)total * (size_t)page : 0;
-    *free_bytes = avail > 0 && page > 0 ? (size_t)avail * (size_t)page : 0;
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (!f) return BRG_OK;
-    char line[256];
-    unsigned long long kb;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
-            *free_bytes = (size_t)kb * 1024;
-            break;
-        }
-    fclose(f);
+    brg_host_memory(free_bytes, total_bytes);
     return BRG_OK;
 }
 
@@ -112,6 +99,8 @@ static const brg_backend_i cpu_backend = {
     .mem_info = cpu_mem_info,
     .synchronize = cpu_synchronize,
     .mean_chunks = brg_cpu_mean_chunks,
+    .row_norms = brg_cpu_row_norms,
+    .topk = brg_cpu_topk,
 };
 
 const brg_backend_i *brg_backend_cpu(void)

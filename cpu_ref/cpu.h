@@ -3,9 +3,18 @@
 #define BRG_CPU_H
 
 #include <stdint.h>
+#include "../src/backend.h"
 #include "brigade/tensor.h"
 
 brg_status brg_cpu_mean_chunks(void *ctx, brg_dtype dtype, const void *x, int64_t n,
                                int64_t chunks, void *out);
+brg_status brg_cpu_row_norms(void *ctx, const float *x, int64_t rows, int64_t dim, double *norms,
+                             int64_t *bad_row);
+brg_status brg_cpu_topk(void *ctx, const brg_topk_call *call);
+
+/* The CPU top-k's memory per tile for the planner, with `threads` workers
+ * (exposed for tests/test_planner.c). */
+#include "../src/topk_plan.h"
+brg_topk_costs brg_cpu_topk_costs(const brg_topk_call *call, int threads);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <new>
 
+#include "../src/fork_guard.h"
 #include "common.cuh"
 #include "mean.cuh"
 
@@ -56,6 +57,10 @@ brg_status use(const dev_ctx *ctx)
 brg_status open(int index, void **out, char *name, size_t cap)
 {
     *out = nullptr;
+#if !defined(BRG_EMU_BUILD)
+    /* From here the GPU runtime lives in the process: forking is unsafe. */
+    brg_pool_note_runtime(BRG_VENDOR_NAME " runtime");
+#endif
     BRG_CUDA_CHECK(cudaSetDevice(index));
     cudaDeviceProp prop;
     BRG_CUDA_CHECK(cudaGetDeviceProperties(&prop, index));

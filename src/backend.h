@@ -19,6 +19,21 @@
 extern "C" {
 #endif
 
+/* One top-k call as the core hands it to a backend; device pointers. */
+typedef struct brg_topk_call {
+    const float *queries;        /* nq x dim */
+    int64_t nq;
+    const float *db;             /* nb x dim */
+    int64_t nb, dim, k;
+    const double *db_norms;      /* nb row norms from a prepared index, or NULL: compute */
+    double db_max_norm;          /* with db_norms: their maximum */
+    int metric;                  /* BRG_METRIC_COSINE or BRG_METRIC_INNER_PRODUCT */
+    int allow_tf32;
+    size_t workspace_bytes;      /* 0: the backend's default budget */
+    float *scores;               /* nq x k */
+    int64_t *indices;            /* nq x k */
+} brg_topk_call;
+
 typedef struct brg_backend_i {
     const char     *name;            /* "cpu", "cuda", "hip", "emu" */
     brg_device_kind kind;
@@ -43,6 +58,12 @@ typedef struct brg_backend_i {
      * dtype BRG_F32 or BRG_F64 (x and out alike). */
     brg_status (*mean_chunks)(void *ctx, brg_dtype dtype, const void *x, int64_t n,
                               int64_t chunks, void *out);
+    /* norms[r] = |row r| in double (src/topk_exact.h); *bad_row = the first
+     * row holding NaN or Inf, or -1. */
+    brg_status (*row_norms)(void *ctx, const float *x, int64_t rows, int64_t dim, double *norms,
+                            int64_t *bad_row);
+    /* Top-k (include/brigade/ops.h semantics); arguments validated, nq >= 1. */
+    brg_status (*topk)(void *ctx, const brg_topk_call *call);
 } brg_backend_i;
 
 /* Backend tables, each present when compiled in. */

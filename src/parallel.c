@@ -1,6 +1,7 @@
 #include "parallel.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -10,7 +11,8 @@ typedef struct job {
     brg_range_fn fn;
     void *ctx;
     int64_t n, grain;
-    atomic_llong next;       /* first item not yet claimed */
+    atomic_llong next;       /* next chunk number to claim */
+    int64_t chunks;          /* ceil(n / grain) */
     int helpers;             /* workers inside this job; guarded by team.lock */
     int listed;              /* still offered to workers; guarded by team.lock */
     struct job *link;
@@ -46,11 +48,14 @@ static int configured_threads(void)
     return n;
 }
 
+/* Claim chunk numbers, not item offsets: a counter that runs past the last
+ * chunk by one per thread can never overflow. */
 static void run_chunks(job *j)
 {
     for (;;) {
-        int64_t b = atomic_fetch_add_explicit(&j->next, j->grain, memory_order_relaxed);
-        if (b >= j->n) return;
+        int64_t c = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+        if (c >= j->chunks) return;
+        int64_t b = c * j->grain;
         int64_t e = j->n - b < j->grain ? j->n : b + j->grain;
         j->fn(b, e, j->ctx);
     }
@@ -63,7 +68,7 @@ static void *worker_main(void *arg)
     pthread_mutex_lock(&team.lock);
     for (;;) {
         job *j = team.jobs;
-        while (j && atomic_load_explicit(&j->next, memory_order_relaxed) >= j->n) j = j->link;
+        while (j && atomic_load_explicit(&j->next, memory_order_relaxed) >= j->chunks) j = j->link;
         if (!j) {
             pthread_cond_wait(&team.work, &team.lock);
             continue;
@@ -78,18 +83,24 @@ static void *worker_main(void *arg)
 }
 
 /* Start the workers once; called with team.lock held. Fewer workers than
- * asked for (thread creation failed) only costs speed. */
+ * asked for (thread creation failed) only costs speed. Workers block every
+ * signal (they inherit the mask), so the application's handlers never run
+ * on brigade's threads. */
 static void start_team(void)
 {
     team.threads = configured_threads();
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
     for (int i = 1; i < team.threads; i++) {
         pthread_t tid;
         if (pthread_create(&tid, &attr, worker_main, NULL) != 0) break;
         team.started++;
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);
 }
 
@@ -110,7 +121,8 @@ void brg_parallel_for(int64_t n, int64_t grain, brg_range_fn fn, void *ctx)
         fn(0, n, ctx);
         return;
     }
-    job j = {.fn = fn, .ctx = ctx, .n = n, .grain = grain, .listed = 1};
+    job j = {.fn = fn, .ctx = ctx, .n = n, .grain = grain, .listed = 1,
+             .chunks = n / grain + (n % grain != 0)};
     atomic_init(&j.next, 0);
 
     pthread_mutex_lock(&team.lock);

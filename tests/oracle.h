@@ -19,4 +19,12 @@ void oracle_split(int64_t n, int64_t chunks, int64_t i, int64_t *start, int64_t 
 int oracle_close_f64(double got, long double want, long double mean_abs);
 int oracle_close_f32(float got, long double want, long double mean_abs);
 
+/* Top-k by brute force in long double: for each query the k best rows by
+ * (similarity descending, index ascending); metric 0 cosine (0 for a zero
+ * vector), 1 inner product. sim_out gets every row's similarity for query q
+ * when not NULL (nb values). */
+void oracle_topk(const float *queries, int64_t nq, const float *db, int64_t nb, int64_t dim,
+                 int64_t k, int metric, long double *scores, int64_t *indices);
+long double oracle_similarity(const float *q, const float *b, int64_t dim, int metric);
+
 #endif

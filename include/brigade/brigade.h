@@ -7,5 +7,6 @@
 #include "device.h"
 #include "tensor.h"
 #include "ops.h"
+#include "pool.h"
 
 #endif

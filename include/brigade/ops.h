@@ -54,6 +54,70 @@ brg_status brg_mean_rows_f32(brg_device *dev, const float *x, int64_t rows,
 brg_status brg_mean_chunks_f64(brg_device *dev, const double *x, int64_t n,
                                int64_t chunks, double *out);
 
+/* ---- cosine top-k ------------------------------------------------------------
+
+ * For each of nq queries, the k database rows most similar to it:
+ *   - cosine similarity (default): q.b / (|q| |b|); a zero vector has
+ *     similarity 0 with everything; or the inner product q.b;
+ *   - scores descending, ties to the lower database index;
+ *   - scores are exact: candidates found with fp32 (or, with allow_tf32, tf32)
+ *     products are rescored with products summed in double, and only then
+ *     ranked, so results do not depend on the device, the tiling or the
+ *     workspace budget (each score is the exact similarity rounded to float);
+ *   - 1 <= k <= nb; nq == 0 does nothing; NaN or Inf in queries or database is
+ *     BRG_ERR_INVALID_ARG, naming the row.
+ * The nq x nb similarity matrix is never built: the call works in tiles whose
+ * extra memory stays within workspace_bytes (default: 256 MiB on the CPU; on
+ * a GPU the smaller of 1 GiB and a quarter of free memory). A budget below the
+ * smallest workable tile is BRG_ERR_INVALID_ARG, and the message gives the
+ * minimum. */
+
+#define BRG_METRIC_COSINE 0
+#define BRG_METRIC_INNER_PRODUCT 1
+
+typedef struct brg_topk_options {   /* zero-initialised means defaults */
+    size_t workspace_bytes;         /* 0: the device's default budget */
+    int    metric;                  /* BRG_METRIC_COSINE (0) or BRG_METRIC_INNER_PRODUCT */
+    int    allow_tf32;              /* 0: full fp32 products; 1: tensor-core tf32 where the device has it */
+} brg_topk_options;
+
+/* queries: nq x dim, db: nb x dim, row-major host arrays; scores and indices:
+ * nq x k each, row-major, written by the call. The caller owns all of them.
+ * opts NULL means defaults. */
+brg_status brg_cosine_topk_f32(brg_device *dev,
+                               const float *queries, int64_t nq,
+                               const float *db, int64_t nb, int64_t dim, int64_t k,
+                               const brg_topk_options *opts,
+                               float *scores, int64_t *indices);
+
+/* The tensor form: queries (nq x dim) and db (nb x dim) f32 tensors, scores
+ * (nq x k) f32 and indices (nq x k) i64 tensors, all on one device. */
+brg_status brg_topk(const brg_tensor *queries, const brg_tensor *db, int64_t k,
+                    const brg_topk_options *opts, brg_tensor *scores, brg_tensor *indices);
+
+/* A prepared database (as FAISS's flat index): the rows are copied to the
+ * device and their norms computed once, then searched many times.
+ * Thread safety: searches of one index may run concurrently. */
+typedef struct brg_index brg_index;
+
+/* Copy db (nb x dim host array) to dev for metric (BRG_METRIC_COSINE or
+ * BRG_METRIC_INNER_PRODUCT). The index holds a reference to dev; release it
+ * with brg_index_free. NaN or Inf in db is BRG_ERR_INVALID_ARG. */
+brg_status brg_index_create(brg_device *dev, const float *db, int64_t nb, int64_t dim, int metric,
+                            brg_index **out);
+
+/* Search nq queries (host array nq x dim); scores and indices as in
+ * brg_cosine_topk_f32. The index's metric applies; opts->metric is ignored. */
+brg_status brg_index_search(brg_index *index, const float *queries, int64_t nq, int64_t k,
+                            const brg_topk_options *opts, float *scores, int64_t *indices);
+
+/* Rows and dimension of an index (0 for NULL). */
+int64_t brg_index_rows(const brg_index *index);
+int64_t brg_index_dim(const brg_index *index);
+
+/* Release an index and its device memory. NULL is fine. */
+void brg_index_free(brg_index *index);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,6 +3,8 @@
  * thread per CUDA thread (see vendors/emu.h for the contract). */
 #include "../vendors/emu.h"
 
+#include "../../src/hostmem.h"
+
 #include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -704,12 +706,10 @@ cudaError_t brg_emu_memset_async(void *dst, int value, size_t bytes, cudaStream_
     return brg_emu_memset(dst, value, bytes);
 }
 
+/* Emulated device memory is host memory. */
 cudaError_t brg_emu_mem_get_info(size_t *free_bytes, size_t *total_bytes)
 {
-    long page = sysconf(_SC_PAGESIZE);
-    long total = sysconf(_SC_PHYS_PAGES), avail = sysconf(_SC_AVPHYS_PAGES);
-    *total_bytes = total > 0 ? (size_t)total * (size_t)page : 0;
-    *free_bytes = avail > 0 ? (size_t)avail * (size_t)page : 0;
+    brg_host_memory(free_bytes, total_bytes);
     return cudaSuccess;
 }
 

@@ -1,0 +1,457 @@
+/* CPU cosine / inner-product top-k.
+ *
+ * For each tile of queries (src/topk_plan.h), brigade's threads take
+ * database sub-tiles one at a time: a single-threaded OpenBLAS sgemm writes
+ * the sub-tile's scores into the thread's cache-sized buffer, and the thread
+ * scans them at once into per-query reservoirs (candidates above the query's
+ * current threshold; when a reservoir fills, a quickselect keeps the best
+ * and raises the threshold). No score ever goes back to main memory, and
+ * OpenBLAS runs one thread per brigade thread, so nothing is oversubscribed.
+ * Few queries simply mean few reservoirs: the work is always split across
+ * the database.
+ *
+ * Then, per query: the best candidates by screening score are rescored
+ * exactly (src/topk_exact.h) and ranked; when the screening error bound
+ * cannot prove that no left-out row belongs in the top k (near-ties, exact
+ * duplicates beyond the margin), that query is computed exactly over the
+ * whole database instead. */
+#include <cblas.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/alloc.h"
+#include "../src/error.h"
+#include "../src/parallel.h"
+#include "../src/topk_exact.h"
+#include "../src/topk_plan.h"
+#include "brigade/ops.h"
+#include "cpu.h"
+
+#define DEFAULT_BUDGET ((size_t)256 << 20)
+
+enum {
+    TQ_MAX = 512,        /* queries per tile: a GEMM operand that stays in cache */
+    TB_SUB_MAX = 1024,   /* database rows per sub-tile: tq x this floats ~ the L3 share */
+    TB_SUB_MIN = 128
+};
+
+typedef struct cand {
+    double s;
+    int64_t i;
+} cand;
+
+/* ---- OpenBLAS, one thread per caller --------------------------------------------- */
+
+/* OpenBLAS's thread count is process-wide: brigade sets it to 1 while any of
+ * its top-k calls run (each of its threads calls sgemm) and restores it
+ * after the last. */
+static pthread_mutex_t blas_lock = PTHREAD_MUTEX_INITIALIZER;
+static int blas_users, blas_saved_threads;
+
+static void blas_single_begin(void)
+{
+    pthread_mutex_lock(&blas_lock);
+    if (blas_users++ == 0) {
+        blas_saved_threads = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+    }
+    pthread_mutex_unlock(&blas_lock);
+}
+
+static void blas_single_end(void)
+{
+    pthread_mutex_lock(&blas_lock);
+    if (--blas_users == 0) openblas_set_num_threads(blas_saved_threads);
+    pthread_mutex_unlock(&blas_lock);
+}
+
+/* ---- selection ------------------------------------------------------------------- */
+
+static int cand_before(const cand *a, const cand *b)
+{
+    return brg_topk_before(a->s, a->i, b->s, b->i);
+}
+
+static int cand_cmp(const void *pa, const void *pb)
+{
+    const cand *a = pa, *b = pb;
+    return cand_before(a, b) ? -1 : cand_before(b, a) ? 1 : 0;
+}
+
+static void cand_swap(cand *a, cand *b)
+{
+    cand t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Reorder a[0..n) so that a[0..keep) are the best keep (in any order) and
+ * a[keep-1] is the keep-th best. Quickselect, median-of-three pivots. */
+static void select_best(cand *a, int64_t n, int64_t keep)
+{
+    int64_t lo = 0, hi = n - 1, want = keep - 1;
+    while (hi > lo) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (cand_before(&a[mid], &a[lo])) cand_swap(&a[mid], &a[lo]);
+        if (cand_before(&a[hi], &a[lo])) cand_swap(&a[hi], &a[lo]);
+        if (cand_before(&a[hi], &a[mid])) cand_swap(&a[hi], &a[mid]);
+        cand pivot = a[mid];
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while (cand_before(&a[i], &pivot)) i++;
+            while (cand_before(&pivot, &a[j])) j--;
+            if (i <= j) cand_swap(&a[i++], &a[j--]);
+        }
+        if (want <= j)
+            hi = j;
+        else if (want >= i)
+            lo = i;
+        else
+            return;
+    }
+}
+
+/* A query's screening candidates in one thread slot. */
+typedef struct reservoir {
+    cand *c;          /* capacity 2 * kp */
+    int64_t n;
+    double theta;     /* rows screening at or below it cannot enter */
+} reservoir;
+
+static void reservoir_push(reservoir *r, int64_t kp, double s, int64_t i)
+{
+    r->c[r->n].s = s;
+    r->c[r->n].i = i;
+    if (++r->n < 2 * kp) return;
+    select_best(r->c, r->n, kp);
+    r->n = kp;
+    r->theta = r->c[kp - 1].s;
+}
+
+/* ---- the call's state -------------------------------------------------------------- */
+
+typedef struct slot {
+    atomic_int busy;
+    float *scores;        /* tq x tb_sub screening scores */
+    float *binv;          /* tb_sub database scale factors */
+    reservoir *res;       /* tq reservoirs */
+} slot;
+
+typedef struct topk_job {
+    const brg_topk_call *call;
+    const double *db_norms;
+    double db_max_norm;
+    int64_t kp, tq, tb_sub;
+    int nslots;
+    slot *slots;
+    cand *res_pool;       /* all reservoirs' candidates */
+    /* the current query tile */
+    int64_t q0, rows;
+    double *qn;           /* the tile's query norms (tq) */
+    atomic_int failed;    /* an allocation in the exact fallback failed */
+} topk_job;
+
+static slot *acquire_slot(topk_job *j)
+{
+    for (;;)
+        for (int s = 0; s < j->nslots; s++) {
+            int expected = 0;
+            if (atomic_compare_exchange_weak(&j->slots[s].busy, &expected, 1)) return &j->slots[s];
+        }
+}
+
+typedef float brg_v8f __attribute__((vector_size(32)));
+typedef int brg_v8i __attribute__((vector_size(32)));
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_THREAD__)
+#define BRG_CPU_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define BRG_CPU_CLONES
+#endif
+
+/* Offer one query's row of screening scores to its reservoir. Almost every
+ * score is below the threshold once the reservoir has warmed up, so eight
+ * at a time are scaled and compared, and only a block with a score above
+ * the threshold goes through the scalar path. */
+BRG_CPU_CLONES static void scan_row(const float *row, const float *binv, int64_t nbr, float qinv,
+                                    int64_t b0, reservoir *res, int64_t kp)
+{
+    int64_t r = 0;
+    for (; r + 8 <= nbr; r += 8) {
+        brg_v8f x, b;
+        memcpy(&x, row + r, sizeof x);
+        memcpy(&b, binv + r, sizeof b);
+        brg_v8f v = x * qinv * b;
+        brg_v8i hit = (v > (float)res->theta) | (v != v); /* NaN: overflowed, keep */
+        long long words[4];
+        memcpy(words, &hit, sizeof words);
+        if (!(words[0] | words[1] | words[2] | words[3])) continue;
+        for (int l = 0; l < 8; l++) {
+            float s = v[l] != v[l] ? INFINITY : v[l];
+            if (s > res->theta) reservoir_push(res, kp, s, b0 + r + l);
+        }
+    }
+    for (; r < nbr; r++) {
+        float s = row[r] * qinv * binv[r];
+        if (s != s) s = INFINITY;
+        if (s > res->theta) reservoir_push(res, kp, s, b0 + r);
+    }
+}
+
+/* Screening: sub-tiles [begin, end) of the database against the tile. */
+static void screen_subtiles(int64_t begin, int64_t end, void *ctx)
+{
+    topk_job *j = ctx;
+    const brg_topk_call *c = j->call;
+    slot *s = acquire_slot(j);
+    for (int64_t t = begin; t < end; t++) {
+        int64_t b0 = t * j->tb_sub, nbr = c->nb - b0 < j->tb_sub ? c->nb - b0 : j->tb_sub;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)j->rows, (int)nbr, (int)c->dim,
+                    1.0f, c->queries + j->q0 * c->dim, (int)c->dim, c->db + b0 * c->dim,
+                    (int)c->dim, 0.0f, s->scores, (int)nbr);
+        for (int64_t r = 0; r < nbr; r++) {
+            double n = j->db_norms[b0 + r];
+            s->binv[r] = c->metric == BRG_METRIC_INNER_PRODUCT ? 1.0f : n > 0 ? (float)(1.0 / n) : 0.0f;
+        }
+        for (int64_t q = 0; q < j->rows; q++) {
+            double qn = j->qn[q];
+            float qinv = c->metric == BRG_METRIC_INNER_PRODUCT ? 1.0f : qn > 0 ? (float)(1.0 / qn) : 0.0f;
+            scan_row(s->scores + q * nbr, s->binv, nbr, qinv, b0, &s->res[q], j->kp);
+        }
+    }
+    atomic_store(&s->busy, 0);
+}
+
+/* Every row of the database, exactly: the fallback when screening cannot
+ * prove its candidates. */
+static int exact_all(const topk_job *j, int64_t q, const float *qv, cand *out_best)
+{
+    const brg_topk_call *c = j->call;
+    cand *all = brg_malloc((size_t)c->nb * sizeof *all);
+    if (!all) return 0;
+    for (int64_t b = 0; b < c->nb; b++) {
+        all[b].s = brg_topk_exact(qv, c->db + b * c->dim, c->dim, j->qn[q], j->db_norms[b], c->metric);
+        all[b].i = b;
+    }
+    select_best(all, c->nb, c->k);
+    memcpy(out_best, all, (size_t)c->k * sizeof *all);
+    brg_free(all);
+    return 1;
+}
+
+/* Merge the slots' reservoirs of query q, rescore, prove, write the output. */
+static void finish_query(topk_job *j, int64_t q, cand *scratch)
+{
+    const brg_topk_call *c = j->call;
+    const int64_t gq = j->q0 + q, k = c->k, kp = j->kp;
+    const float *qv = c->queries + gq * c->dim;
+    float *out_s = c->scores + gq * k;
+    int64_t *out_i = c->indices + gq * k;
+    if (j->qn[q] == 0.0) { /* a zero query is similar to nothing: all 0, lowest rows */
+        for (int64_t r = 0; r < k; r++) {
+            out_s[r] = 0.0f;
+            out_i[r] = r;
+        }
+        return;
+    }
+    /* The slots hold at least kp candidates: a slot rejects rows only after
+     * a trim has left it kp. Every row left out screened at or below the
+     * kp-th best candidate (a slot's threshold never exceeds it). */
+    int64_t n = 0;
+    for (int s = 0; s < j->nslots; s++) {
+        const reservoir *res = &j->slots[s].res[q];
+        memcpy(scratch + n, res->c, (size_t)res->n * sizeof *scratch);
+        n += res->n;
+    }
+    select_best(scratch, n, kp);
+    n = kp;
+    double excluded_max = kp == c->nb ? -INFINITY : scratch[kp - 1].s;
+    for (int64_t r = 0; r < n; r++) {
+        int64_t b = scratch[r].i;
+        scratch[r].s = brg_topk_exact(qv, c->db + b * c->dim, c->dim, j->qn[q], j->db_norms[b],
+                                      c->metric);
+    }
+    select_best(scratch, n, k);
+    qsort(scratch, (size_t)k, sizeof *scratch, cand_cmp);
+    double err = brg_topk_screen_error(c->dim, c->metric, 0, j->qn[q], j->db_max_norm);
+    if (excluded_max != -INFINITY && !brg_topk_proven(excluded_max, scratch[k - 1].s, err)) {
+        if (!exact_all(j, q, qv, scratch)) {
+            atomic_store(&j->failed, 1);
+            return;
+        }
+        qsort(scratch, (size_t)k, sizeof *scratch, cand_cmp);
+    }
+    for (int64_t r = 0; r < k; r++) {
+        out_s[r] = (float)scratch[r].s;
+        out_i[r] = scratch[r].i;
+    }
+}
+
+static void finish_queries(int64_t begin, int64_t end, void *ctx)
+{
+    topk_job *j = ctx;
+    int64_t need = (int64_t)j->nslots * 2 * j->kp;
+    if (need < j->call->k) need = j->call->k;
+    cand *scratch = brg_malloc((size_t)need * sizeof *scratch);
+    if (!scratch) {
+        atomic_store(&j->failed, 1);
+        return;
+    }
+    for (int64_t q = begin; q < end; q++) finish_query(j, q, scratch);
+    brg_free(scratch);
+}
+
+/* ---- norms -------------------------------------------------------------------------- */
+
+typedef struct norms_job {
+    const float *x;
+    int64_t dim;
+    double *norms;
+    atomic_llong bad;   /* lowest bad row, or INT64_MAX */
+} norms_job;
+
+static void norms_range(int64_t begin, int64_t end, void *ctx)
+{
+    norms_job *n = ctx;
+    for (int64_t r = begin; r < end; r++) {
+        double v = brg_topk_norm(n->x + r * n->dim, n->dim);
+        n->norms[r] = v;
+        if (!isfinite(v)) {
+            long long cur = atomic_load(&n->bad);
+            while (r < cur && !atomic_compare_exchange_weak(&n->bad, &cur, r)) {
+            }
+        }
+    }
+}
+
+brg_status brg_cpu_row_norms(void *ctx, const float *x, int64_t rows, int64_t dim, double *norms,
+                             int64_t *bad_row)
+{
+    (void)ctx;
+    norms_job n = {.x = x, .dim = dim, .norms = norms};
+    atomic_init(&n.bad, INT64_MAX);
+    int64_t grain = (1 << 16) / (dim + 1) + 1;
+    brg_parallel_for(rows, grain, norms_range, &n);
+    long long bad = atomic_load(&n.bad);
+    *bad_row = bad == INT64_MAX ? -1 : (int64_t)bad;
+    return BRG_OK;
+}
+
+/* ---- the call ----------------------------------------------------------------------- */
+
+static brg_status alloc_slots(topk_job *j)
+{
+    size_t per_slot_scores = (size_t)j->tq * (size_t)j->tb_sub;
+    size_t res_cands = (size_t)j->tq * 2 * (size_t)j->kp;
+    j->slots = brg_calloc((size_t)j->nslots, sizeof *j->slots);
+    j->res_pool = brg_malloc((size_t)j->nslots * res_cands * sizeof(cand));
+    if (!j->slots || !j->res_pool) return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "top-k reservoirs");
+    for (int s = 0; s < j->nslots; s++) {
+        slot *sl = &j->slots[s];
+        atomic_init(&sl->busy, 0);
+        sl->scores = brg_aligned_alloc(per_slot_scores * sizeof(float));
+        sl->binv = brg_malloc((size_t)j->tb_sub * sizeof(float));
+        sl->res = brg_malloc((size_t)j->tq * sizeof(reservoir));
+        if (!sl->scores || !sl->binv || !sl->res)
+            return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "top-k score tiles");
+        for (int64_t q = 0; q < j->tq; q++)
+            sl->res[q].c = j->res_pool + ((size_t)s * (size_t)j->tq + (size_t)q) * 2 * (size_t)j->kp;
+    }
+    return BRG_OK;
+}
+
+static void free_slots(topk_job *j)
+{
+    for (int s = 0; j->slots && s < j->nslots; s++) {
+        brg_aligned_free(j->slots[s].scores);
+        brg_free(j->slots[s].binv);
+        brg_free(j->slots[s].res);
+    }
+    brg_free(j->slots);
+    brg_free(j->res_pool);
+}
+
+/* Memory per tile for the planner: per slot, a score buffer and reservoirs. */
+brg_topk_costs brg_cpu_topk_costs(const brg_topk_call *c, int nslots)
+{
+    int64_t kp = brg_topk_candidates(c->k, c->nb);
+    brg_topk_costs k = {0};
+    k.fixed = c->db_norms ? 0 : (size_t)c->nb * sizeof(double);
+    k.per_query = sizeof(double) + (size_t)nslots * (2 * (size_t)kp * sizeof(cand) + sizeof(reservoir));
+    k.per_db_row = (size_t)nslots * sizeof(float);
+    k.per_score = (size_t)nslots * sizeof(float);
+    k.tq_max = TQ_MAX;
+    k.tb_max = TB_SUB_MAX;
+    k.tb_min = TB_SUB_MIN;
+    return k;
+}
+
+static brg_status run_tiles(topk_job *j)
+{
+    const brg_topk_call *c = j->call;
+    int64_t subtiles = (c->nb + j->tb_sub - 1) / j->tb_sub;
+    for (j->q0 = 0; j->q0 < c->nq; j->q0 += j->tq) {
+        j->rows = c->nq - j->q0 < j->tq ? c->nq - j->q0 : j->tq;
+        int64_t bad = -1;
+        brg_cpu_row_norms(NULL, c->queries + j->q0 * c->dim, j->rows, c->dim, j->qn, &bad);
+        if (bad >= 0)
+            return BRG_ERROR(BRG_ERR_INVALID_ARG, "queries row %lld contains NaN or Inf",
+                             (long long)(j->q0 + bad));
+        for (int s = 0; s < j->nslots; s++)
+            for (int64_t q = 0; q < j->rows; q++) {
+                j->slots[s].res[q].n = 0;
+                j->slots[s].res[q].theta = -INFINITY;
+            }
+        brg_parallel_for(subtiles, 1, screen_subtiles, j);
+        brg_parallel_for(j->rows, 8, finish_queries, j);
+        if (atomic_load(&j->failed))
+            return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "top-k: exact rescoring scratch");
+    }
+    return BRG_OK;
+}
+
+brg_status brg_cpu_topk(void *ctx, const brg_topk_call *c)
+{
+    (void)ctx;
+    topk_job j = {.call = c, .kp = brg_topk_candidates(c->k, c->nb),
+                  .nslots = brg_parallel_threads()};
+    atomic_init(&j.failed, 0);
+    brg_topk_plan plan;
+    brg_topk_costs costs = brg_cpu_topk_costs(c, j.nslots);
+    brg_status st = brg_topk_plan_make(c->nq, c->nb, &costs,
+                                       c->workspace_bytes ? c->workspace_bytes : DEFAULT_BUDGET, &plan);
+    if (st != BRG_OK) return st;
+    j.tq = plan.tq;
+    j.tb_sub = plan.tb;
+    double *own_norms = NULL;
+    j.db_norms = c->db_norms;
+    j.db_max_norm = c->db_max_norm;
+    if (!j.db_norms) {
+        own_norms = brg_malloc((size_t)c->nb * sizeof *own_norms);
+        if (!own_norms) return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "top-k database norms");
+        int64_t bad = -1;
+        brg_cpu_row_norms(NULL, c->db, c->nb, c->dim, own_norms, &bad);
+        if (bad >= 0) {
+            brg_free(own_norms);
+            return BRG_ERROR(BRG_ERR_INVALID_ARG, "db row %lld contains NaN or Inf", (long long)bad);
+        }
+        j.db_max_norm = 0;
+        for (int64_t b = 0; b < c->nb; b++)
+            if (own_norms[b] > j.db_max_norm) j.db_max_norm = own_norms[b];
+        j.db_norms = own_norms;
+    }
+    j.qn = brg_malloc((size_t)j.tq * sizeof *j.qn);
+    st = j.qn ? alloc_slots(&j) : BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "top-k query norms");
+    if (st == BRG_OK) {
+        blas_single_begin();
+        st = run_tiles(&j);
+        blas_single_end();
+    }
+    free_slots(&j);
+    brg_free(j.qn);
+    brg_free(own_norms);
+    return st;
+}

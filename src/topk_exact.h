@@ -1,0 +1,70 @@
+/* Private: the exact half of top-k, shared by the CPU backend and the device
+ * code so that every device computes bit-identical final scores.
+ *
+ * Screening (a GEMM in fp32 or tf32) only proposes candidates; each one is
+ * rescored here: float products summed in double, in index order. Ranking is
+ * by score descending, then index ascending. The screening error bound says
+ * when the candidates provably contain the true top k (brg_topk_proven). */
+#ifndef BRG_TOPK_EXACT_H
+#define BRG_TOPK_EXACT_H
+
+#include <stdint.h>
+
+#ifndef BRG_HD
+#define BRG_HD static inline
+#endif
+
+/* |x| in double, products and sum in index order. */
+BRG_HD double brg_topk_norm(const float *x, int64_t dim)
+{
+    double s = 0.0;
+    for (int64_t i = 0; i < dim; i++) s += (double)x[i] * (double)x[i];
+    return __builtin_sqrt(s);
+}
+
+/* Similarity of q and b, exact to double rounding (metric 0: cosine, with 0
+ * for a zero vector; 1: inner product). */
+BRG_HD double brg_topk_exact(const float *q, const float *b, int64_t dim, double qnorm,
+                             double bnorm, int metric)
+{
+    double dot = 0.0;
+    for (int64_t i = 0; i < dim; i++) dot += (double)q[i] * (double)b[i];
+    if (metric == 1) return dot;
+    if (qnorm == 0.0 || bnorm == 0.0) return 0.0;
+    return dot / (qnorm * bnorm);
+}
+
+/* a ranks before b: higher score, then lower index. */
+BRG_HD int brg_topk_before(double sa, int64_t ia, double sb, int64_t ib)
+{
+    return sa > sb || (sa == sb && ia < ib);
+}
+
+/* The most a screening score (fp32 products, fp32 or fp64 scaling) can be
+ * off the exact similarity: (dim + 8) * 2^-24 of |q| max|b| for the inner
+ * product (Cauchy-Schwarz bounds sum |q_i b_i|), of 1 for cosine; tf32
+ * inputs add 2 * 2^-11. Plus a margin for the double rescoring itself. */
+BRG_HD double brg_topk_screen_error(int64_t dim, int metric, int tf32, double qnorm,
+                                    double max_bnorm)
+{
+    double rel = ((double)dim + 8.0) * 0x1p-24 + (tf32 ? 0x1p-10 : 0.0) + 1e-12;
+    return metric == 1 ? rel * qnorm * max_bnorm : rel;
+}
+
+/* The candidates hold the true top k when every row left out screened at or
+ * below `excluded_max` and kth_exact (the k-th best rescored candidate) is
+ * more than the screening error above it. */
+BRG_HD int brg_topk_proven(double excluded_max, double kth_exact, double screen_error)
+{
+    return excluded_max + screen_error < kth_exact;
+}
+
+/* Candidates kept per query during screening: k plus a margin for the rows
+ * the screening error could have swapped, at most nb. */
+BRG_HD int64_t brg_topk_candidates(int64_t k, int64_t nb)
+{
+    int64_t m = k / 8 > 16 ? k / 8 : 16;
+    return k + m < nb ? k + m : nb;
+}
+
+#endif

@@ -1,0 +1,403 @@
+/* Cosine / inner-product top-k on one device, against a long double
+ * brute-force oracle. The rule of every comparison (the project's): at each
+ * rank, the returned score equals the oracle's score at that rank within
+ * 1e-5, and the returned index's true score equals it within 1e-5. Where the
+ * oracle's neighbouring scores are apart, the index must be the oracle's
+ * exactly; exact ties must go to the lower index. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "oracle.h"
+
+typedef struct problem {
+    int64_t nq, nb, dim, k;
+    int metric;
+    float *q, *db;
+} problem;
+
+static problem make_problem(int64_t nq, int64_t nb, int64_t dim, int64_t k, uint64_t seed)
+{
+    problem p = {nq, nb, dim, k, BRG_METRIC_COSINE, NULL, NULL};
+    p.q = malloc((size_t)(nq * dim + 1) * sizeof(float));
+    p.db = malloc((size_t)(nb * dim + 1) * sizeof(float));
+    ck_assert(p.q && p.db);
+    brg_test_fill_f32(p.q, nq * dim, -1.0f, 1.0f, seed);
+    brg_test_fill_f32(p.db, nb * dim, -1.0f, 1.0f, seed + 1);
+    return p;
+}
+
+static void free_problem(problem *p)
+{
+    free(p->q);
+    free(p->db);
+}
+
+static brg_topk_options options(int metric, size_t budget)
+{
+    brg_topk_options o;
+    memset(&o, 0, sizeof o);
+    o.metric = metric;
+    o.workspace_bytes = budget;
+    return o;
+}
+
+/* Run the helper; results into freshly allocated arrays. */
+static void run_topk(const problem *p, size_t budget, float **scores, int64_t **indices)
+{
+    *scores = malloc((size_t)(p->nq * p->k + 1) * sizeof(float));
+    *indices = malloc((size_t)(p->nq * p->k + 1) * sizeof(int64_t));
+    ck_assert(*scores && *indices);
+    brg_topk_options o = options(p->metric, budget);
+    BRG_ASSERT_OK(brg_cosine_topk_f32(brg_test_dev, p->q, p->nq, p->db, p->nb, p->dim, p->k, &o,
+                                      *scores, *indices));
+}
+
+static long double tolerance(long double s)
+{
+    return 1e-5L * (fabsl(s) > 1 ? fabsl(s) : 1);
+}
+
+/* The project's rule, plus exact indices where the oracle's ranks are apart. */
+static void check_against_oracle(const problem *p, const float *scores, const int64_t *indices)
+{
+    long double *os = malloc((size_t)(p->nq * p->k) * sizeof *os);
+    int64_t *oi = malloc((size_t)(p->nq * p->k) * sizeof *oi);
+    ck_assert(os && oi);
+    oracle_topk(p->q, p->nq, p->db, p->nb, p->dim, p->k, p->metric, os, oi);
+    for (int64_t q = 0; q < p->nq; q++)
+        for (int64_t r = 0; r < p->k; r++) {
+            int64_t at = q * p->k + r;
+            long double want = os[at];
+            ck_assert_msg(indices[at] >= 0 && indices[at] < p->nb, "index %lld out of range",
+                          (long long)indices[at]);
+            long double truth = oracle_similarity(p->q + q * p->dim, p->db + indices[at] * p->dim,
+                                                  p->dim, p->metric);
+            ck_assert_msg(fabsl(scores[at] - want) <= tolerance(want),
+                          "%s: query %lld rank %lld: score %.9g, oracle %.12Lg", brg_test_spec,
+                          (long long)q, (long long)r, (double)scores[at], want);
+            ck_assert_msg(fabsl(truth - want) <= tolerance(want),
+                          "%s: query %lld rank %lld: row %lld scores %.12Lg, oracle's rank has %.12Lg",
+                          brg_test_spec, (long long)q, (long long)r, (long long)indices[at], truth,
+                          want);
+            int apart = (r == 0 || os[at - 1] - want > 1e-9L) &&
+                        (r == p->k - 1 || want - os[at + 1] > 1e-9L);
+            if (apart)
+                ck_assert_msg(indices[at] == oi[at], "%s: query %lld rank %lld: row %lld, oracle %lld",
+                              brg_test_spec, (long long)q, (long long)r, (long long)indices[at],
+                              (long long)oi[at]);
+        }
+    free(os);
+    free(oi);
+}
+
+static void check_shape_case(int64_t nq, int64_t nb, int64_t dim, int64_t k, int metric,
+                             uint64_t seed)
+{
+    problem p = make_problem(nq, nb, dim, k, seed);
+    p.metric = metric;
+    float *s;
+    int64_t *i;
+    run_topk(&p, 0, &s, &i);
+    check_against_oracle(&p, s, i);
+    free(s);
+    free(i);
+    free_problem(&p);
+}
+
+START_TEST(topk_matches_oracle_on_edge_shapes)
+{
+    check_shape_case(1, 50, 16, 3, BRG_METRIC_COSINE, 1);     /* one query */
+    check_shape_case(7, 9, 16, 9, BRG_METRIC_COSINE, 2);      /* k = nb */
+    check_shape_case(9, 300, 1, 5, BRG_METRIC_COSINE, 3);     /* dim = 1: all +-1, ties */
+    check_shape_case(5, 200, 3, 1, BRG_METRIC_COSINE, 4);     /* k = 1 */
+    check_shape_case(11, 257, 33, 7, BRG_METRIC_COSINE, 5);   /* dims off 4, 8, 32 */
+    check_shape_case(13, 301, 7, 4, BRG_METRIC_COSINE, 6);
+    check_shape_case(3, 1, 5, 1, BRG_METRIC_COSINE, 7);       /* nb = 1 */
+}
+END_TEST
+
+START_TEST(topk_matches_oracle_on_random_shapes)
+{
+    uint64_t rng = 99;
+    int trials = brg_test_is_emu() ? 6 : 25;
+    for (int t = 0; t < trials; t++) {
+        int64_t nq = 1 + (int64_t)(brg_test_rand_u64(&rng) % 40);
+        int64_t nb = 1 + (int64_t)(brg_test_rand_u64(&rng) % 3000);
+        int64_t dim = 1 + (int64_t)(brg_test_rand_u64(&rng) % 130);
+        int64_t k = 1 + (int64_t)(brg_test_rand_u64(&rng) % (nb < 64 ? nb : 64));
+        check_shape_case(nq, nb, dim, k, t % 3 == 2, 100 + (uint64_t)t);
+    }
+}
+END_TEST
+
+START_TEST(topk_inner_product_matches_oracle)
+{
+    check_shape_case(17, 1000, 40, 10, BRG_METRIC_INNER_PRODUCT, 11);
+}
+END_TEST
+
+START_TEST(topk_handles_k_of_2048)
+{
+    check_shape_case(3, 2500, 24, 2048, BRG_METRIC_COSINE, 12);
+}
+END_TEST
+
+START_TEST(topk_handles_k_equal_to_a_large_nb)
+{
+    check_shape_case(2, 3000, 8, 3000, BRG_METRIC_COSINE, 13);
+}
+END_TEST
+
+/* Rows copied to several places: a query close to them must get them all,
+ * lowest index first, with equal scores. */
+START_TEST(topk_breaks_exact_ties_by_lower_index)
+{
+    problem p = make_problem(4, 500, 20, 6, 14);
+    const int64_t copies[] = {9, 17, 130, 131, 499};
+    for (size_t c = 1; c < 5; c++) memcpy(p.db + copies[c] * 20, p.db + copies[0] * 20, 20 * sizeof(float));
+    for (int64_t q = 0; q < p.nq; q++) /* queries: the duplicated row, slightly scaled */
+        for (int64_t d = 0; d < 20; d++) p.q[q * 20 + d] = p.db[copies[0] * 20 + d] * (1.0f + (float)q);
+    /* 40 more copies than k of another row: the fallback path must hold too */
+    for (int64_t r = 200; r < 240; r++) memcpy(p.db + r * 20, p.db + copies[0] * 20, 20 * sizeof(float));
+    float *s;
+    int64_t *i;
+    run_topk(&p, 0, &s, &i);
+    const int64_t want[] = {9, 17, 130, 131, 200, 201};
+    for (int64_t q = 0; q < p.nq; q++)
+        for (int64_t r = 0; r < p.k; r++) {
+            ck_assert_msg(i[q * p.k + r] == want[r], "query %lld rank %lld: row %lld, want %lld",
+                          (long long)q, (long long)r, (long long)i[q * p.k + r], (long long)want[r]);
+            ck_assert_float_eq(s[q * p.k + r], s[q * p.k]);
+        }
+    check_against_oracle(&p, s, i);
+    free(s);
+    free(i);
+    free_problem(&p);
+}
+END_TEST
+
+/* Rows (A, t, -A) with A = 2^24 against q = (1, 1, 1): their inner products
+ * are t exactly, but fp32 accumulation (A + t) - A rounds t to a multiple
+ * of 2, so screening sees ties where the exact scores differ. The answer
+ * must be the exact top k: rescoring and, beyond the candidate margin, the
+ * exhaustive fallback. */
+START_TEST(topk_is_exact_where_fp32_screening_cannot_rank)
+{
+    const int64_t nb = 3000, specials = 60;
+    problem p = make_problem(2, nb, 3, 5, 20);
+    p.metric = BRG_METRIC_INNER_PRODUCT;
+    for (int64_t d = 0; d < 6; d++) p.q[d] = 1.0f;
+    uint64_t rng = 5;
+    for (int64_t c = 0; c < specials; c++) {
+        int64_t row = 7 + c * 47; /* spread over the database */
+        p.db[row * 3 + 0] = 16777216.0f;
+        p.db[row * 3 + 1] = 10.0f + (float)brg_test_rand_unit(&rng);
+        p.db[row * 3 + 2] = -16777216.0f;
+    }
+    float *s;
+    int64_t *i;
+    run_topk(&p, 0, &s, &i);
+    check_against_oracle(&p, s, i);
+    free(s);
+    free(i);
+    free_problem(&p);
+}
+END_TEST
+
+START_TEST(topk_zero_vectors_have_similarity_zero)
+{
+    problem p = make_problem(3, 100, 12, 5, 15);
+    memset(p.q, 0, 12 * sizeof(float));                  /* query 0 is zero */
+    for (int64_t r = 0; r < 100; r += 3) memset(p.db + r * 12, 0, 12 * sizeof(float));
+    for (int64_t d = 0; d < 12; d++) p.q[2 * 12 + d] = -p.q[1 * 12 + d]; /* q2 = -q1 */
+    float *s;
+    int64_t *i;
+    run_topk(&p, 0, &s, &i);
+    for (int64_t r = 0; r < 5; r++) {
+        ck_assert_float_eq(s[r], 0.0f);
+        ck_assert_int_eq(i[r], r);
+    }
+    check_against_oracle(&p, s, i);
+    free(s);
+    free(i);
+    free_problem(&p);
+}
+END_TEST
+
+/* Tiny budgets force many tiles; the answer must not change at all. */
+START_TEST(topk_results_do_not_depend_on_the_budget)
+{
+    problem p = make_problem(37, 2100, 19, 8, 16);
+    float *s0, *s1;
+    int64_t *i0, *i1;
+    run_topk(&p, 0, &s0, &i0);
+    check_against_oracle(&p, s0, i0);
+    brg_topk_options o = options(BRG_METRIC_COSINE, 1);
+    float dummy_s[8];
+    int64_t dummy_i[8];
+    BRG_ASSERT_STATUS(brg_cosine_topk_f32(brg_test_dev, p.q, 1, p.db, p.nb, p.dim, p.k, &o, dummy_s,
+                                          dummy_i),
+                      BRG_ERR_INVALID_ARG);
+    const char *msg = strstr(brg_last_error(), "minimum of ");
+    ck_assert_ptr_nonnull(msg);
+    size_t minimum = strtoull(msg + strlen("minimum of "), NULL, 10);
+    ck_assert(minimum > 1);
+    size_t budgets[] = {minimum, minimum + 3000, minimum * 3, (size_t)1 << 20};
+    for (size_t b = 0; b < sizeof budgets / sizeof budgets[0]; b++) {
+        run_topk(&p, budgets[b], &s1, &i1);
+        ck_assert_mem_eq(s1, s0, (size_t)(p.nq * p.k) * sizeof(float));
+        ck_assert_mem_eq(i1, i0, (size_t)(p.nq * p.k) * sizeof(int64_t));
+        free(s1);
+        free(i1);
+    }
+    free(s0);
+    free(i0);
+    free_problem(&p);
+}
+END_TEST
+
+START_TEST(topk_rejects_nan_and_inf_naming_the_row)
+{
+    problem p = make_problem(4, 50, 8, 3, 17);
+    float s[12];
+    int64_t i[12];
+    p.q[2 * 8 + 5] = NAN;
+    BRG_ASSERT_STATUS(brg_cosine_topk_f32(brg_test_dev, p.q, 4, p.db, 50, 8, 3, NULL, s, i),
+                      BRG_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(brg_last_error(), "queries row 2"));
+    p.q[2 * 8 + 5] = 0.5f;
+    p.db[33 * 8] = -INFINITY;
+    BRG_ASSERT_STATUS(brg_cosine_topk_f32(brg_test_dev, p.q, 4, p.db, 50, 8, 3, NULL, s, i),
+                      BRG_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(brg_last_error(), "db row 33"));
+    free_problem(&p);
+}
+END_TEST
+
+START_TEST(topk_rejects_bad_arguments)
+{
+    problem p = make_problem(4, 50, 8, 3, 18);
+    float s[200];
+    int64_t i[200];
+    brg_topk_options bad_metric = options(7, 0), bad_tf32 = options(0, 0);
+    bad_tf32.allow_tf32 = 2;
+    BRG_ASSERT_STATUS(brg_cosine_topk_f32(NULL, p.q, 4, p.db, 50, 8, 3, NULL, s, i), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_cosine_topk_f32(brg_test_dev, p.q, 4, p.db, 50, 8, 0, NULL, s, i), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_cosine_topk_f32(brg_test_dev, p.q, 4, p.db, 50, 8, 51, NULL, s, i), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_cosine_topk_f32(brg_test_dev, p.q, 4, p.db, 0, 8, 1, NULL, s, i), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_cosine_topk_f32(brg_test_dev, p.q, 4, p.db, 50, 0, 3, NULL, s, i), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_cosine_topk_f32(brg_test_dev, p.q, -1, p.db, 50, 8, 3, NULL, s, i), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_cosine_topk_f32(brg_test_dev, NULL, 4, p.db, 50, 8, 3, NULL, s, i), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_cosine_topk_f32(brg_test_dev, p.q, 4, NULL, 50, 8, 3, NULL, s, i), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_cosine_topk_f32(brg_test_dev, p.q, 4, p.db, 50, 8, 3, NULL, NULL, i), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_cosine_topk_f32(brg_test_dev, p.q, 4, p.db, 50, 8, 3, NULL, s, NULL), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_cosine_topk_f32(brg_test_dev, p.q, 4, p.db, 50, 8, 3, &bad_metric, s, i), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_cosine_topk_f32(brg_test_dev, p.q, 4, p.db, 50, 8, 3, &bad_tf32, s, i), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_cosine_topk_f32(brg_test_dev, p.q, INT64_MAX / 4, p.db, 50, 8, 3, NULL, s, i),
+                      BRG_ERR_OVERFLOW);
+    BRG_ASSERT_STATUS(brg_cosine_topk_f32(brg_test_dev, p.q, 4, p.db, INT64_MAX / 2, 8, 3, NULL, s, i),
+                      BRG_ERR_OVERFLOW);
+    BRG_ASSERT_OK(brg_cosine_topk_f32(brg_test_dev, NULL, 0, p.db, 50, 8, 3, NULL, NULL, NULL));
+    free_problem(&p);
+}
+END_TEST
+
+/* The tensor op and a prepared index give the helper's answer. */
+START_TEST(topk_tensor_op_and_index_match_the_helper)
+{
+    problem p = make_problem(21, 700, 30, 6, 19);
+    float *s0;
+    int64_t *i0;
+    run_topk(&p, 0, &s0, &i0);
+    int64_t qs[2] = {21, 30}, ds[2] = {700, 30}, rs[2] = {21, 6};
+    brg_tensor *tq, *td, *ts, *ti;
+    BRG_ASSERT_OK(brg_tensor_from_host(brg_test_dev, BRG_F32, 2, qs, p.q, 21 * 30 * 4, &tq));
+    BRG_ASSERT_OK(brg_tensor_from_host(brg_test_dev, BRG_F32, 2, ds, p.db, 700 * 30 * 4, &td));
+    BRG_ASSERT_OK(brg_tensor_create(brg_test_dev, BRG_F32, 2, rs, &ts));
+    BRG_ASSERT_OK(brg_tensor_create(brg_test_dev, BRG_I64, 2, rs, &ti));
+    BRG_ASSERT_OK(brg_topk(tq, td, 6, NULL, ts, ti));
+    float s1[126];
+    int64_t i1[126];
+    BRG_ASSERT_OK(brg_tensor_to_host(ts, s1, sizeof s1));
+    BRG_ASSERT_OK(brg_tensor_to_host(ti, i1, sizeof i1));
+    ck_assert_mem_eq(s1, s0, sizeof s1);
+    ck_assert_mem_eq(i1, i0, sizeof i1);
+    BRG_ASSERT_STATUS(brg_topk(tq, td, 6, NULL, ti, ts), BRG_ERR_DTYPE);
+    BRG_ASSERT_STATUS(brg_topk(tq, td, 5, NULL, ts, ti), BRG_ERR_SHAPE);
+    BRG_ASSERT_STATUS(brg_topk(td, tq, 6, NULL, ts, ti), BRG_ERR_SHAPE);
+    BRG_ASSERT_STATUS(brg_topk(tq, td, 6, NULL, ts, NULL), BRG_ERR_INVALID_ARG);
+
+    brg_index *ix;
+    BRG_ASSERT_OK(brg_index_create(brg_test_dev, p.db, 700, 30, BRG_METRIC_COSINE, &ix));
+    ck_assert_int_eq(brg_index_rows(ix), 700);
+    ck_assert_int_eq(brg_index_dim(ix), 30);
+    for (int round = 0; round < 2; round++) {
+        memset(s1, 0, sizeof s1);
+        BRG_ASSERT_OK(brg_index_search(ix, p.q, 21, 6, NULL, s1, i1));
+        ck_assert_mem_eq(s1, s0, sizeof s1);
+        ck_assert_mem_eq(i1, i0, sizeof i1);
+    }
+    BRG_ASSERT_STATUS(brg_index_search(ix, p.q, 21, 701, NULL, s1, i1), BRG_ERR_INVALID_ARG);
+    brg_index_free(ix);
+    brg_index_free(NULL);
+    p.db[5] = NAN;
+    ix = (brg_index *)&ix;
+    BRG_ASSERT_STATUS(brg_index_create(brg_test_dev, p.db, 700, 30, BRG_METRIC_COSINE, &ix),
+                      BRG_ERR_INVALID_ARG);
+    ck_assert_ptr_null(ix);
+    brg_tensor_free(tq);
+    brg_tensor_free(td);
+    brg_tensor_free(ts);
+    brg_tensor_free(ti);
+    free(s0);
+    free(i0);
+    free_problem(&p);
+}
+END_TEST
+
+static Suite *topk_suite(void)
+{
+    Suite *s = suite_create("topk");
+    TCase *tc = tcase_create("topk");
+    brg_test_use_device(tc);
+    tcase_set_timeout(tc, 900);
+    tcase_add_test(tc, topk_matches_oracle_on_edge_shapes);
+    tcase_add_test(tc, topk_matches_oracle_on_random_shapes);
+    tcase_add_test(tc, topk_inner_product_matches_oracle);
+    tcase_add_test(tc, topk_handles_k_of_2048);
+    tcase_add_test(tc, topk_handles_k_equal_to_a_large_nb);
+    tcase_add_test(tc, topk_breaks_exact_ties_by_lower_index);
+    tcase_add_test(tc, topk_is_exact_where_fp32_screening_cannot_rank);
+    tcase_add_test(tc, topk_zero_vectors_have_similarity_zero);
+    tcase_add_test(tc, topk_results_do_not_depend_on_the_budget);
+    tcase_add_test(tc, topk_rejects_nan_and_inf_naming_the_row);
+    tcase_add_test(tc, topk_rejects_bad_arguments);
+    tcase_add_test(tc, topk_tensor_op_and_index_match_the_helper);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+/* A device without top-k reports "unsupported" as a skip (as ggml's
+ * test-backend-ops does), never as a pass. */
+static int topk_supported(const char *spec)
+{
+    if (strncmp(spec, "cuda", 4) == 0 || strncmp(spec, "hip", 3) == 0) return 1; /* no probe before fork */
+    brg_device *dev;
+    if (brg_device_open(spec, &dev) != BRG_OK) return 1; /* the harness reports it */
+    float q[2] = {1, 0}, s;
+    int64_t i;
+    brg_status st = brg_cosine_topk_f32(dev, q, 1, q, 1, 2, 1, NULL, &s, &i);
+    brg_device_close(dev);
+    if (st != BRG_ERR_UNSUPPORTED) return 1;
+    printf("SKIP: top-k unsupported on %s: %s\n", spec, brg_last_error());
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !topk_supported(argv[1])) return BRG_TEST_SKIP;
+    return brg_test_main(argc, argv, topk_suite);
+}
