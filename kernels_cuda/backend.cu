@@ -10,7 +10,9 @@
 
 #include "../src/fork_guard.h"
 #include "common.cuh"
+#include "gemm.cuh"
 #include "mean.cuh"
+#include "topk.cuh"
 
 namespace BRG_NS {
 
@@ -72,8 +74,13 @@ brg_status open(int index, void **out, char *name, size_t cap)
     ctx->max_threads_per_sm = prop.maxThreadsPerMultiProcessor > 0 ? prop.maxThreadsPerMultiProcessor
                                                                    : 1024;
     ctx->resident_warps = (int64_t)ctx->sm_count * (ctx->max_threads_per_sm / ctx->warp_size);
-    snprintf(name, cap, "%s (%d SMs, warp %d, %.1f GiB)", prop.name, ctx->sm_count,
-             ctx->warp_size, (double)prop.totalGlobalMem / (1u << 30));
+    int used = snprintf(name, cap, "%s (%d SMs, warp %d, %.1f GiB)", prop.name, ctx->sm_count,
+                        ctx->warp_size, (double)prop.totalGlobalMem / (1u << 30));
+    /* Stand-ins for vendor libraries are named wherever the device is. */
+    const char *ins[2] = {gemm_stand_in(ctx), sort_stand_in()};
+    for (const char *in : ins)
+        if (in[0] && used >= 0 && (size_t)used < cap)
+            used += snprintf(name + used, cap - (size_t)used, "; %s", in);
     *out = ctx;
     return BRG_OK;
 }
@@ -145,6 +152,23 @@ brg_status mean_chunks_slot(void *ctx, brg_dtype dtype, const void *x, int64_t n
     return mean_chunks(c, dtype, x, n, chunks, out);
 }
 
+brg_status row_norms_slot(void *ctx, const float *x, int64_t rows, int64_t dim, double *norms,
+                          int64_t *bad_row)
+{
+    const dev_ctx *c = static_cast<dev_ctx *>(ctx);
+    brg_status st = use(c);
+    if (st != BRG_OK) return st;
+    return row_norms(c, x, rows, dim, norms, bad_row);
+}
+
+brg_status topk_slot(void *ctx, const brg_topk_call *call)
+{
+    const dev_ctx *c = static_cast<dev_ctx *>(ctx);
+    brg_status st = use(c);
+    if (st != BRG_OK) return st;
+    return topk(c, call);
+}
+
 brg_backend_i make_table()
 {
     brg_backend_i t = {};
@@ -162,6 +186,8 @@ brg_backend_i make_table()
     t.mem_info = mem_info;
     t.synchronize = synchronize;
     t.mean_chunks = mean_chunks_slot;
+    t.row_norms = row_norms_slot;
+    t.topk = topk_slot;
     return t;
 }
 

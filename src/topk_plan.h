@@ -17,6 +17,10 @@
 #include <stdint.h>
 #include "brigade/status.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct brg_topk_costs {
     size_t fixed;            /* bytes whatever the tiles (e.g. norms of the whole database) */
     size_t per_query;        /* bytes per query row of a tile (candidates, norms) */
@@ -41,4 +45,7 @@ brg_status brg_topk_plan_make(int64_t nq, int64_t nb, const brg_topk_costs *cost
 /* bytes(tq, tb) for costs, or SIZE_MAX when it overflows. */
 size_t brg_topk_plan_bytes(const brg_topk_costs *costs, int64_t tq, int64_t tb);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

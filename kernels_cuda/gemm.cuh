@@ -1,0 +1,27 @@
+/* The one GEMM top-k needs, behind a narrow wrapper (design.md: library
+ * calls only through wrappers, so the emulated build can stand in for them):
+ *   C[m x n] = A[m x k] . B[n x k]^T, all row-major fp32, on the calling
+ *   thread's stream.
+ * CUDA: cuBLAS SGEMM (tf32 tensor cores when allowed). HIP: our tiled kernel
+ * (Debian's ROCm has no hipBLAS). Emulated: OpenBLAS stands in for cuBLAS on
+ * emu:32, and the tiled kernel itself runs on emu:64, so CI tests both. */
+#ifndef BRG_KERNELS_GEMM_CUH
+#define BRG_KERNELS_GEMM_CUH
+
+#include "common.cuh"
+
+namespace BRG_NS {
+
+brg_status gemm_nt(const dev_ctx *ctx, const float *a, const float *b, float *c, int64_t m,
+                   int64_t n, int64_t k, int allow_tf32);
+
+/* The tiled kernel, for tests: same contract, never a library. */
+brg_status gemm_nt_tiled(const dev_ctx *ctx, const float *a, const float *b, float *c, int64_t m,
+                         int64_t n, int64_t k);
+
+/* "" or the stand-ins this build uses in place of vendor libraries. */
+const char *gemm_stand_in(const dev_ctx *ctx);
+
+} // namespace BRG_NS
+
+#endif

@@ -1,0 +1,664 @@
+/* Top-k on the device, the same algorithm as the CPU's (cpu_ref/topk_cpu.c):
+ *
+ *  1. norms of every row in double (one thread per row, index order, the
+ *     shared code of src/topk_exact.h), which also finds NaN and Inf;
+ *  2. per tile of queries and of database rows, a GEMM (gemm.cuh) gives fp32
+ *     screening scores, and one block per query keeps its best kp candidates
+ *     (k plus a margin) in a running list R sorted by (score desc, index asc):
+ *     a single pass appends the tile's scores above R's threshold to shared
+ *     memory and a bitonic sort merges them into R; when too many pass (the
+ *     first tile, before R has a threshold), a radix select over the
+ *     float-ordered keys finds the tile's kp-th score first;
+ *  3. per query, R is rescored exactly (double), sorted, and proven with the
+ *     fp32 error bound (nothing left out could enter the top k); a query that
+ *     cannot be proven, and every query when k is too large for shared
+ *     memory, is computed exactly over all rows and sorted with the sort
+ *     wrapper (CUB, or a named stand-in).
+ * Final scores are the exact similarity rounded to float, identical to the
+ * CPU's, and independent of tiles and budget. */
+#include "topk.cuh"
+
+#include <string.h>
+
+#include <algorithm>
+#include <new>
+#include <vector>
+
+#include "gemm.cuh"
+
+#if !defined(BRG_EMU_BUILD) && !defined(BRG_HIP_BUILD)
+#include <cub/device/device_segmented_sort.cuh>
+#endif
+
+#include "../src/topk_exact.h"
+#include "../src/topk_plan.h"
+#include "brigade/ops.h"
+
+namespace BRG_NS {
+
+namespace {
+
+const int THREADS = 256;
+const int CAP = 4096;          /* shared candidates of the selection kernel */
+const int RESCORE_CAP = 2048;  /* shared candidates of the rescoring kernel */
+const uint32_t PAD_SLOT = 0xffffffffu;
+
+/* ---- keys: floats in an order-preserving uint32 (bigger float, bigger key) -- */
+
+__device__ __forceinline__ uint32_t float_key(float v)
+{
+    if (v != v) v = __int_as_float(0x7f800000); /* overflowed product: +Inf, keep it */
+    v = v + 0.0f;                                /* -0 and +0 alike */
+    uint32_t b = __float_as_uint(v);
+    return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
+}
+
+__host__ __device__ __forceinline__ float key_float(uint32_t k)
+{
+    uint32_t b = (k & 0x80000000u) ? (k & 0x7fffffffu) : ~k;
+    float f;
+    memcpy(&f, &b, sizeof f);
+    return f;
+}
+
+/* ---- block primitives (any warp width) ---------------------------------------- */
+
+/* Exclusive prefix sum of flag over the block; *total gets the sum. All
+ * threads must call it. warp_sums: shared, 32 ints. */
+__device__ int block_exclusive_scan(int flag, int *warp_sums, int *total)
+{
+    const int lane = threadIdx.x % warpSize, warp = threadIdx.x / warpSize;
+    const int nwarps = (blockDim.x + warpSize - 1) / warpSize;
+    int incl = flag;
+    for (int off = 1; off < warpSize; off *= 2) {
+        int v = __shfl_up_sync(BRG_FULL_MASK, incl, off);
+        if (lane >= off) incl += v;
+    }
+    if (lane == warpSize - 1) warp_sums[warp] = incl;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        int run = 0;
+        for (int w = 0; w < nwarps; w++) {
+            int s = warp_sums[w];
+            warp_sums[w] = run;
+            run += s;
+        }
+        warp_sums[nwarps] = run;
+    }
+    __syncthreads();
+    int excl = warp_sums[warp] + incl - flag;
+    *total = warp_sums[nwarps];
+    __syncthreads();
+    return excl;
+}
+
+/* Bitonic sort of n (a power of two) entries so that before(i, j) holds for
+ * i < j; swap(i, j) exchanges entries i and j. */
+template <typename Before, typename Swap>
+__device__ void bitonic_sort(int n, Before before, Swap swap)
+{
+    for (int size = 2; size <= n; size <<= 1)
+        for (int stride = size / 2; stride > 0; stride >>= 1) {
+            for (int i = threadIdx.x; i < n / 2; i += blockDim.x) {
+                int lo = 2 * stride * (i / stride) + (i % stride), hi = lo + stride;
+                bool up = (lo & size) == 0;
+                if (up ? before(hi, lo) : before(lo, hi)) swap(lo, hi);
+            }
+            __syncthreads();
+        }
+}
+
+__host__ __device__ __forceinline__ int pow2_at_least(int n)
+{
+    int p = 1;
+    while (p < n) p <<= 1;
+    return p;
+}
+
+/* ---- norms ------------------------------------------------------------------------ */
+
+__global__ void row_norms_kernel(const float *__restrict__ x, int64_t rows, int64_t dim,
+                                 double *__restrict__ norms, unsigned long long *bad,
+                                 unsigned long long *max_bits)
+{
+    for (int64_t r = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; r < rows;
+         r += (int64_t)gridDim.x * blockDim.x) {
+        double n = brg_topk_norm(x + r * dim, dim);
+        norms[r] = n;
+        if (n - n != 0.0)
+            atomicMin(bad, (unsigned long long)r);
+        else /* non-negative doubles order as their bits */
+            atomicMax(max_bits, (unsigned long long)__double_as_longlong(n));
+    }
+}
+
+/* ---- screening: one tile of scores into each query's running list R --------- */
+
+struct screen_args {
+    const float *scores;       /* rows x ncols */
+    int64_t rows, ncols, b0;   /* tile: queries [0, rows), database rows [b0, b0 + ncols) */
+    const double *qnorm;       /* rows */
+    const double *dbnorm;      /* the database's, indexed globally */
+    int metric;
+    int kp;
+    uint32_t *rkey;            /* rows x kp, sorted by (key desc, index asc) */
+    int64_t *ridx;
+    int *rcount;               /* rows */
+};
+
+__device__ __forceinline__ float screen_value(const screen_args &a, int64_t q, int64_t j,
+                                              float qinv)
+{
+    float binv = 1.0f;
+    if (a.metric == 0) {
+        double n = a.dbnorm[a.b0 + j];
+        binv = n > 0.0 ? (float)(1.0 / n) : 0.0f;
+    }
+    return a.scores[q * a.ncols + j] * qinv * binv;
+}
+
+/* The radix select: the key K of the kp-th best among the tile's keys above
+ * theta, and how many equal to K are needed (*need_eq) after all above K. */
+__device__ uint32_t radix_select(const screen_args &a, int64_t q, float qinv, uint32_t theta,
+                                 int want, int *hist, int *shared_pick, int *need_eq)
+{
+    uint32_t prefix = 0, mask = 0;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        for (int b = threadIdx.x; b < 256; b += blockDim.x) hist[b] = 0;
+        __syncthreads();
+        for (int64_t j = threadIdx.x; j < a.ncols; j += blockDim.x) {
+            uint32_t key = float_key(screen_value(a, q, j, qinv));
+            if (key > theta && (key & mask) == prefix) atomicAdd(&hist[(key >> shift) & 255], 1);
+        }
+        __syncthreads();
+        if (threadIdx.x == 0) {
+            int cum = 0, b = 255;
+            for (; b > 0 && cum + hist[b] < want; b--) cum += hist[b];
+            shared_pick[0] = b;
+            shared_pick[1] = want - cum;
+        }
+        __syncthreads();
+        prefix |= (uint32_t)shared_pick[0] << shift;
+        mask |= 255u << shift;
+        want = shared_pick[1];
+        __syncthreads();
+    }
+    *need_eq = want;
+    return prefix;
+}
+
+__global__ void screen_tile_kernel(screen_args a)
+{
+    __shared__ uint32_t s_key[CAP];
+    __shared__ uint32_t s_slot[CAP];  /* < kp: an entry of R; else kp + tile column */
+    __shared__ int s_count, s_pick[2], s_warp[33], s_hist[256];
+    for (int64_t q = blockIdx.x; q < a.rows; q += gridDim.x) {
+        const int n_r = a.rcount[q];
+        const uint32_t theta = n_r == a.kp ? a.rkey[q * a.kp + a.kp - 1] : 0u;
+        const double qn = a.qnorm[q];
+        const float qinv = a.metric == 1 ? 1.0f : qn > 0.0 ? (float)(1.0 / qn) : 0.0f;
+        const int room = CAP - n_r;
+        if (threadIdx.x == 0) s_count = 0;
+        __syncthreads();
+        /* One pass: every score above the threshold, while they fit. */
+        for (int64_t j = threadIdx.x; j < a.ncols; j += blockDim.x) {
+            uint32_t key = float_key(screen_value(a, q, j, qinv));
+            if (key > theta) {
+                int pos = atomicAdd(&s_count, 1);
+                if (pos < room) {
+                    s_key[n_r + pos] = key;
+                    s_slot[n_r + pos] = (uint32_t)(a.kp + j);
+                }
+            }
+        }
+        __syncthreads();
+        int got = s_count;
+        __syncthreads();
+        if (got > room) {
+            /* Too many: keep the tile's kp best, the lowest columns among ties. */
+            int need_eq;
+            uint32_t kth = radix_select(a, q, qinv, theta, a.kp, s_hist, s_pick, &need_eq);
+            if (threadIdx.x == 0) s_count = 0;
+            __syncthreads();
+            for (int64_t j = threadIdx.x; j < a.ncols; j += blockDim.x) {
+                uint32_t key = float_key(screen_value(a, q, j, qinv));
+                if (key > kth) {
+                    int pos = atomicAdd(&s_count, 1);
+                    s_key[n_r + pos] = key;
+                    s_slot[n_r + pos] = (uint32_t)(a.kp + j);
+                }
+            }
+            __syncthreads();
+            int above = s_count, taken = 0;
+            __syncthreads();
+            for (int64_t j0 = 0; j0 < a.ncols && taken < need_eq; j0 += blockDim.x) {
+                int64_t j = j0 + threadIdx.x;
+                int eq = j < a.ncols && float_key(screen_value(a, q, j, qinv)) == kth;
+                int total, rank = block_exclusive_scan(eq, s_warp, &total);
+                if (eq && taken + rank < need_eq) {
+                    s_key[n_r + above + taken + rank] = kth;
+                    s_slot[n_r + above + taken + rank] = (uint32_t)(a.kp + j);
+                }
+                taken += total;
+            }
+            got = above + (taken < need_eq ? taken : need_eq);
+        }
+        /* Merge with R: R's entries first (lower rows than any of this tile). */
+        for (int i = threadIdx.x; i < n_r; i += blockDim.x) {
+            s_key[i] = a.rkey[q * a.kp + i];
+            s_slot[i] = (uint32_t)i;
+        }
+        const int n = n_r + got, n2 = pow2_at_least(n);
+        for (int i = n + threadIdx.x; i < n2; i += blockDim.x) {
+            s_key[i] = 0u;
+            s_slot[i] = PAD_SLOT;
+        }
+        __syncthreads();
+        bitonic_sort(
+            n2,
+            [&](int x, int y) {
+                return s_key[x] > s_key[y] || (s_key[x] == s_key[y] && s_slot[x] < s_slot[y]);
+            },
+            [&](int x, int y) {
+                uint32_t k = s_key[x], s = s_slot[x];
+                s_key[x] = s_key[y];
+                s_slot[x] = s_slot[y];
+                s_key[y] = k;
+                s_slot[y] = s;
+            });
+        /* R's old indices must be read before R is overwritten. */
+        const int keep = n < a.kp ? n : a.kp;
+        int64_t idx[CAP / THREADS];
+        int cnt = 0;
+        for (int i = threadIdx.x; i < keep; i += blockDim.x) {
+            uint32_t s = s_slot[i];
+            idx[cnt++] = s < (uint32_t)a.kp ? a.ridx[q * a.kp + s] : a.b0 + (int64_t)(s - a.kp);
+        }
+        __syncthreads();
+        cnt = 0;
+        for (int i = threadIdx.x; i < keep; i += blockDim.x) {
+            a.rkey[q * a.kp + i] = s_key[i];
+            a.ridx[q * a.kp + i] = idx[cnt++];
+        }
+        if (threadIdx.x == 0) a.rcount[q] = keep;
+        __syncthreads();
+    }
+}
+
+/* ---- rescoring and proof --------------------------------------------------------- */
+
+struct rescore_args {
+    const float *queries;      /* the tile's, rows x dim */
+    const float *db;
+    int64_t rows, dim, nb, k;
+    int kp, metric, tf32;
+    const double *qnorm, *dbnorm;
+    double db_max_norm;
+    const uint32_t *rkey;
+    const int64_t *ridx;
+    float *scores;             /* the tile's outputs, rows x k */
+    int64_t *indices;
+    int *failed;               /* rows: 1 where the proof fails */
+};
+
+__global__ void rescore_kernel(rescore_args a)
+{
+    __shared__ double s_ex[RESCORE_CAP];
+    __shared__ int64_t s_idx[RESCORE_CAP];
+    for (int64_t q = blockIdx.x; q < a.rows; q += gridDim.x) {
+        const double qn = a.qnorm[q];
+        if (qn == 0.0) { /* a zero query: everything scores 0, lowest rows first */
+            for (int64_t r = threadIdx.x; r < a.k; r += blockDim.x) {
+                a.scores[q * a.k + r] = 0.0f;
+                a.indices[q * a.k + r] = r;
+            }
+            if (threadIdx.x == 0) a.failed[q] = 0;
+            continue;
+        }
+        const float *qv = a.queries + q * a.dim;
+        const int n2 = pow2_at_least(a.kp);
+        for (int c = threadIdx.x; c < n2; c += blockDim.x) {
+            if (c < a.kp) {
+                int64_t b = a.ridx[q * a.kp + c];
+                s_idx[c] = b;
+                s_ex[c] = brg_topk_exact(qv, a.db + b * a.dim, a.dim, qn, a.dbnorm[b], a.metric);
+            } else {
+                s_idx[c] = INT64_MAX;
+                s_ex[c] = -__longlong_as_double(0x7ff0000000000000LL); /* -Inf */
+            }
+        }
+        __syncthreads();
+        bitonic_sort(
+            n2, [&](int x, int y) { return brg_topk_before(s_ex[x], s_idx[x], s_ex[y], s_idx[y]); },
+            [&](int x, int y) {
+                double e = s_ex[x];
+                int64_t i = s_idx[x];
+                s_ex[x] = s_ex[y];
+                s_idx[x] = s_idx[y];
+                s_ex[y] = e;
+                s_idx[y] = i;
+            });
+        const double excluded = a.kp == a.nb ? -__longlong_as_double(0x7ff0000000000000LL)
+                                             : (double)key_float(a.rkey[q * a.kp + a.kp - 1]);
+        const double err = brg_topk_screen_error(a.dim, a.metric, a.tf32, qn, a.db_max_norm);
+        const int proven = a.kp == a.nb || brg_topk_proven(excluded, s_ex[a.k - 1], err);
+        for (int64_t r = threadIdx.x; r < a.k; r += blockDim.x) {
+            a.scores[q * a.k + r] = (float)s_ex[r];
+            a.indices[q * a.k + r] = s_idx[r];
+        }
+        if (threadIdx.x == 0) a.failed[q] = !proven;
+        __syncthreads();
+    }
+}
+
+/* ---- the exhaustive path: exact scores for every row --------------------------------- */
+
+__global__ void exact_all_kernel(const float *__restrict__ queries, const int64_t *__restrict__ qlist,
+                                 int64_t nq_list, const float *__restrict__ db, int64_t nb,
+                                 int64_t dim, const double *__restrict__ qnorm,
+                                 const double *__restrict__ dbnorm, int metric,
+                                 double *__restrict__ keys, int64_t *__restrict__ vals)
+{
+    const int64_t total = nq_list * nb;
+    for (int64_t t = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; t < total;
+         t += (int64_t)gridDim.x * blockDim.x) {
+        int64_t s = t / nb, b = t % nb, q = qlist[s];
+        keys[t] = brg_topk_exact(queries + q * dim, db + b * dim, dim, qnorm[q], dbnorm[b], metric);
+        vals[t] = b;
+    }
+}
+
+__global__ void write_sorted_kernel(const double *__restrict__ keys, const int64_t *__restrict__ vals,
+                                    const int64_t *__restrict__ qlist, int64_t nq_list, int64_t nb,
+                                    int64_t k, float *__restrict__ scores, int64_t *__restrict__ indices)
+{
+    const int64_t total = nq_list * k;
+    for (int64_t t = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; t < total;
+         t += (int64_t)gridDim.x * blockDim.x) {
+        int64_t s = t / k, r = t % k, q = qlist[s];
+        scores[q * k + r] = (float)keys[s * nb + r];
+        indices[q * k + r] = vals[s * nb + r];
+    }
+}
+
+/* ---- host side ---------------------------------------------------------------------- */
+
+/* Device scratch released at scope end, so every error path frees it. */
+struct scratch {
+    std::vector<void *> ptrs;
+    ~scratch()
+    {
+        for (void *p : ptrs) (void)cudaFreeAsync(p, cudaStreamPerThread);
+    }
+    template <typename T>
+    brg_status get(T **out, size_t count, const char *what)
+    {
+        *out = nullptr;
+        cudaError_t e = cudaMallocAsync(out, count * sizeof(T) + 1, cudaStreamPerThread);
+        if (e != cudaSuccess) return dev_error(e, what, __FILE__, __LINE__);
+        ptrs.push_back((void *)*out);
+        return BRG_OK;
+    }
+};
+
+brg_status norms_into(const dev_ctx *ctx, scratch &tmp, const float *x, int64_t rows, int64_t dim,
+                      double *norms, int64_t *bad_row, double *max_norm)
+{
+    unsigned long long *flags;
+    brg_status st = tmp.get(&flags, 2, "norm flags");
+    if (st != BRG_OK) return st;
+    unsigned long long init[2] = {~0ull, 0ull};
+    BRG_CUDA_CHECK(cudaMemcpyAsync(flags, init, sizeof init, cudaMemcpyHostToDevice,
+                                   cudaStreamPerThread));
+    BRG_CUDA_CHECK(brg_launch(row_norms_kernel, dim3(grid_for(ctx, rows, THREADS, 8)), dim3(THREADS),
+                              0, cudaStreamPerThread, x, rows, dim, norms, flags, flags + 1));
+    BRG_CUDA_CHECK(cudaMemcpyAsync(init, flags, sizeof init, cudaMemcpyDeviceToHost,
+                                   cudaStreamPerThread));
+    BRG_CUDA_CHECK(cudaStreamSynchronize(cudaStreamPerThread));
+    *bad_row = init[0] == ~0ull ? -1 : (int64_t)init[0];
+    if (max_norm) memcpy(max_norm, &init[1], sizeof *max_norm);
+    return BRG_OK;
+}
+
+/* Exact top-k over all rows for the queries of qlist (host array, n of
+ * them), through the sort wrapper. */
+brg_status exhaustive(const dev_ctx *ctx, const brg_topk_call *c, const float *queries,
+                      const double *qnorm, const double *dbnorm, const int64_t *qlist_host,
+                      int64_t n, float *scores, int64_t *indices)
+{
+    scratch tmp;
+    int64_t *qlist;
+    double *keys;
+    int64_t *vals;
+    brg_status st = tmp.get(&qlist, (size_t)n, "exhaustive query list");
+    if (st == BRG_OK) st = tmp.get(&keys, (size_t)(n * c->nb), "exhaustive scores");
+    if (st == BRG_OK) st = tmp.get(&vals, (size_t)(n * c->nb), "exhaustive rows");
+    if (st != BRG_OK) return st;
+    BRG_CUDA_CHECK(cudaMemcpyAsync(qlist, qlist_host, (size_t)n * sizeof *qlist,
+                                   cudaMemcpyHostToDevice, cudaStreamPerThread));
+    BRG_CUDA_CHECK(brg_launch(exact_all_kernel, dim3(grid_for(ctx, n * c->nb, THREADS, 8)),
+                              dim3(THREADS), 0, cudaStreamPerThread, queries, (const int64_t *)qlist,
+                              n, c->db, c->nb, c->dim, qnorm, dbnorm, c->metric, keys, vals));
+    st = sort_pairs_desc(ctx, keys, vals, n, c->nb);
+    if (st != BRG_OK) return st;
+    BRG_CUDA_CHECK(brg_launch(write_sorted_kernel, dim3(grid_for(ctx, n * c->k, THREADS, 8)),
+                              dim3(THREADS), 0, cudaStreamPerThread, (const double *)keys,
+                              (const int64_t *)vals, (const int64_t *)qlist, n, c->nb, c->k, scores,
+                              indices));
+    BRG_CUDA_CHECK(cudaStreamSynchronize(cudaStreamPerThread));
+    return BRG_OK;
+}
+
+/* Device memory per tile: the score tile, R, flags; and the exhaustive
+ * path's buffers for one query (sorting needs about twice its input). */
+brg_topk_costs device_costs(const brg_topk_call *c, int64_t kp, int large)
+{
+    brg_topk_costs k;
+    memset(&k, 0, sizeof k);
+    size_t row_bytes = (size_t)c->nb * (sizeof(double) + sizeof(int64_t));
+    k.fixed = (c->db_norms ? 0 : (size_t)c->nb * sizeof(double)) + 2 * row_bytes + 4096;
+    k.per_query = sizeof(double) + 2 * sizeof(int) + (size_t)kp * (sizeof(uint32_t) + sizeof(int64_t)) +
+                  sizeof(int64_t);
+    if (large) k.per_query += 2 * row_bytes;
+    k.per_score = large ? 0 : sizeof(float);
+    k.tq_max = 65535;
+    k.tb_min = large ? 0 : 4096;
+    return k;
+}
+
+struct call_state {
+    const dev_ctx *ctx;
+    const brg_topk_call *c;
+    int64_t kp;
+    const double *dbnorm;
+    double db_max_norm;
+};
+
+brg_status screened_tile(const call_state &s, scratch &tmp, int64_t q0, int64_t rows, int64_t tb,
+                         const double *qnorm, float *tile, uint32_t *rkey, int64_t *ridx, int *rcount,
+                         int *failed)
+{
+    const dev_ctx *ctx = s.ctx;
+    const brg_topk_call *c = s.c;
+    const float *qtile = c->queries + q0 * c->dim;
+    BRG_CUDA_CHECK(cudaMemsetAsync(rcount, 0, (size_t)rows * sizeof(int), cudaStreamPerThread));
+    for (int64_t b0 = 0; b0 < c->nb; b0 += tb) {
+        int64_t ncols = c->nb - b0 < tb ? c->nb - b0 : tb;
+        brg_status st = gemm_nt(ctx, qtile, c->db + b0 * c->dim, tile, rows, ncols, c->dim, c->allow_tf32);
+        if (st != BRG_OK) return st;
+        screen_args a = {tile, rows, ncols, b0, qnorm, s.dbnorm, c->metric, (int)s.kp, rkey, ridx, rcount};
+        BRG_CUDA_CHECK(brg_launch(screen_tile_kernel, dim3(grid_for(ctx, rows, 1, 4)), dim3(THREADS), 0,
+                                  cudaStreamPerThread, a));
+    }
+    rescore_args r = {qtile, c->db, rows, c->dim, c->nb, c->k, (int)s.kp, c->metric, c->allow_tf32,
+                      qnorm, s.dbnorm, s.db_max_norm, rkey, ridx, c->scores + q0 * c->k,
+                      c->indices + q0 * c->k, failed};
+    BRG_CUDA_CHECK(brg_launch(rescore_kernel, dim3(grid_for(ctx, rows, 1, 4)), dim3(THREADS), 0,
+                              cudaStreamPerThread, r));
+    std::vector<int> flags((size_t)rows);
+    BRG_CUDA_CHECK(cudaMemcpyAsync(flags.data(), failed, (size_t)rows * sizeof(int),
+                                   cudaMemcpyDeviceToHost, cudaStreamPerThread));
+    BRG_CUDA_CHECK(cudaStreamSynchronize(cudaStreamPerThread));
+    std::vector<int64_t> unproven;
+    for (int64_t q = 0; q < rows; q++)
+        if (flags[(size_t)q]) unproven.push_back(q);
+    (void)tmp;
+    for (size_t i = 0; i < unproven.size(); i++) { /* one at a time: bounded memory */
+        brg_status st = exhaustive(ctx, c, qtile, qnorm, s.dbnorm, &unproven[i], 1,
+                                   c->scores + q0 * c->k, c->indices + q0 * c->k);
+        if (st != BRG_OK) return st;
+    }
+    return BRG_OK;
+}
+
+brg_status all_tiles(const call_state &s, const brg_topk_plan &plan, int large)
+{
+    const brg_topk_call *c = s.c;
+    scratch tmp;
+    double *qnorm;
+    float *tile = nullptr;
+    uint32_t *rkey = nullptr;
+    int64_t *ridx = nullptr;
+    int *rcount = nullptr, *failed = nullptr;
+    brg_status st = tmp.get(&qnorm, (size_t)plan.tq, "query norms");
+    if (st == BRG_OK && !large) st = tmp.get(&tile, (size_t)(plan.tq * plan.tb), "score tile");
+    if (st == BRG_OK && !large) st = tmp.get(&rkey, (size_t)(plan.tq * s.kp), "candidate keys");
+    if (st == BRG_OK && !large) st = tmp.get(&ridx, (size_t)(plan.tq * s.kp), "candidate rows");
+    if (st == BRG_OK && !large) st = tmp.get(&rcount, (size_t)plan.tq, "candidate counts");
+    if (st == BRG_OK && !large) st = tmp.get(&failed, (size_t)plan.tq, "proof flags");
+    for (int64_t q0 = 0; st == BRG_OK && q0 < c->nq; q0 += plan.tq) {
+        int64_t rows = c->nq - q0 < plan.tq ? c->nq - q0 : plan.tq, bad = -1;
+        st = norms_into(s.ctx, tmp, c->queries + q0 * c->dim, rows, c->dim, qnorm, &bad, nullptr);
+        if (st == BRG_OK && bad >= 0)
+            st = BRG_ERROR(BRG_ERR_INVALID_ARG, "queries row %lld contains NaN or Inf",
+                           (long long)(q0 + bad));
+        if (st != BRG_OK) break;
+        if (large) {
+            std::vector<int64_t> all((size_t)rows);
+            for (int64_t q = 0; q < rows; q++) all[(size_t)q] = q;
+            st = exhaustive(s.ctx, c, c->queries + q0 * c->dim, qnorm, s.dbnorm, all.data(), rows,
+                            c->scores + q0 * c->k, c->indices + q0 * c->k);
+        } else {
+            st = screened_tile(s, tmp, q0, rows, plan.tb, qnorm, tile, rkey, ridx, rcount, failed);
+        }
+    }
+    if (st == BRG_OK) BRG_CUDA_CHECK(cudaStreamSynchronize(cudaStreamPerThread));
+    return st;
+}
+
+} // namespace
+
+brg_status row_norms(const dev_ctx *ctx, const float *x, int64_t rows, int64_t dim, double *norms,
+                     int64_t *bad_row)
+{
+    scratch tmp;
+    return norms_into(ctx, tmp, x, rows, dim, norms, bad_row, nullptr);
+}
+
+brg_status topk(const dev_ctx *ctx, const brg_topk_call *c)
+{
+    if (c->dim > 0x7fffffff || c->k > 0x7fffffff)
+        return BRG_ERROR(BRG_ERR_UNSUPPORTED, "top-k on %s: dim and k must fit int32", BRG_VENDOR_NAME);
+    call_state s = {ctx, c, brg_topk_candidates(c->k, c->nb), c->db_norms, c->db_max_norm};
+    /* Shared memory holds 2 kp screening candidates and kp rescored ones. */
+    const int large = 2 * s.kp > CAP || s.kp > RESCORE_CAP;
+    brg_topk_costs costs = device_costs(c, s.kp, large);
+    brg_topk_plan plan;
+    brg_status st = brg_topk_plan_make(c->nq, c->nb, &costs, c->workspace_bytes, &plan);
+    if (st != BRG_OK) return st;
+    scratch tmp;
+    if (!c->db_norms) {
+        double *own;
+        int64_t bad = -1;
+        st = tmp.get(&own, (size_t)c->nb, "database norms");
+        if (st == BRG_OK) st = norms_into(ctx, tmp, c->db, c->nb, c->dim, own, &bad, &s.db_max_norm);
+        if (st == BRG_OK && bad >= 0)
+            st = BRG_ERROR(BRG_ERR_INVALID_ARG, "db row %lld contains NaN or Inf", (long long)bad);
+        if (st != BRG_OK) return st;
+        s.dbnorm = own;
+    }
+    return all_tiles(s, plan, large);
+}
+
+/* ---- the sort wrapper ------------------------------------------------------------------- */
+
+const char *sort_stand_in(void)
+{
+#if defined(BRG_EMU_BUILD)
+    return "std::stable_sort stands in for CUB";
+#elif defined(BRG_HIP_BUILD)
+    return "host std::stable_sort stands in for CUB (no hipCUB in Debian's ROCm)";
+#else
+    return "";
+#endif
+}
+
+#if defined(BRG_EMU_BUILD) || defined(BRG_HIP_BUILD)
+/* Host stand-in: stable, descending, segment by segment. */
+brg_status sort_pairs_desc(const dev_ctx *ctx, double *keys, int64_t *values, int64_t segments,
+                           int64_t seg_len)
+{
+    (void)ctx;
+    size_t n = (size_t)(segments * seg_len);
+    std::vector<double> k(n);
+    std::vector<int64_t> v(n);
+    std::vector<size_t> order((size_t)seg_len);
+    BRG_CUDA_CHECK(cudaMemcpy(k.data(), keys, n * sizeof(double), cudaMemcpyDeviceToHost));
+    BRG_CUDA_CHECK(cudaMemcpy(v.data(), values, n * sizeof(int64_t), cudaMemcpyDeviceToHost));
+    std::vector<double> ks(n);
+    std::vector<int64_t> vs(n);
+    for (int64_t s = 0; s < segments; s++) {
+        size_t base = (size_t)(s * seg_len);
+        for (size_t i = 0; i < order.size(); i++) order[i] = i;
+        std::stable_sort(order.begin(), order.end(),
+                         [&](size_t x, size_t y) { return k[base + x] > k[base + y]; });
+        for (size_t i = 0; i < order.size(); i++) {
+            ks[base + i] = k[base + order[i]];
+            vs[base + i] = v[base + order[i]];
+        }
+    }
+    BRG_CUDA_CHECK(cudaMemcpy(keys, ks.data(), n * sizeof(double), cudaMemcpyHostToDevice));
+    BRG_CUDA_CHECK(cudaMemcpy(values, vs.data(), n * sizeof(int64_t), cudaMemcpyHostToDevice));
+    return BRG_OK;
+}
+#else
+__global__ void segment_offsets_kernel(int64_t *offsets, int64_t segments, int64_t seg_len)
+{
+    for (int64_t s = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; s <= segments;
+         s += (int64_t)gridDim.x * blockDim.x)
+        offsets[s] = s * seg_len;
+}
+
+brg_status sort_pairs_desc(const dev_ctx *ctx, double *keys, int64_t *values, int64_t segments,
+                           int64_t seg_len)
+{
+    scratch tmp;
+    int64_t n = segments * seg_len, *offsets;
+    double *keys_out;
+    int64_t *values_out;
+    brg_status st = tmp.get(&offsets, (size_t)segments + 1, "sort offsets");
+    if (st == BRG_OK) st = tmp.get(&keys_out, (size_t)n, "sorted keys");
+    if (st == BRG_OK) st = tmp.get(&values_out, (size_t)n, "sorted values");
+    if (st != BRG_OK) return st;
+    BRG_CUDA_CHECK(brg_launch(segment_offsets_kernel, dim3(grid_for(ctx, segments + 1, THREADS, 1)),
+                              dim3(THREADS), 0, cudaStreamPerThread, offsets, segments, seg_len));
+    size_t temp_bytes = 0;
+    BRG_CUDA_CHECK(cub::DeviceSegmentedSort::StableSortPairsDescending(
+        nullptr, temp_bytes, keys, keys_out, values, values_out, n, segments, offsets, offsets + 1,
+        cudaStreamPerThread));
+    unsigned char *temp;
+    st = tmp.get(&temp, temp_bytes, "sort temporary storage");
+    if (st != BRG_OK) return st;
+    BRG_CUDA_CHECK(cub::DeviceSegmentedSort::StableSortPairsDescending(
+        temp, temp_bytes, keys, keys_out, values, values_out, n, segments, offsets, offsets + 1,
+        cudaStreamPerThread));
+    BRG_CUDA_CHECK(cudaMemcpyAsync(keys, keys_out, (size_t)n * sizeof(double), cudaMemcpyDeviceToDevice,
+                                   cudaStreamPerThread));
+    BRG_CUDA_CHECK(cudaMemcpyAsync(values, values_out, (size_t)n * sizeof(int64_t),
+                                   cudaMemcpyDeviceToDevice, cudaStreamPerThread));
+    BRG_CUDA_CHECK(cudaStreamSynchronize(cudaStreamPerThread));
+    return BRG_OK;
+}
+#endif
+
+} // namespace BRG_NS
