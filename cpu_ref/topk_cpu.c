@@ -114,13 +114,35 @@ static void select_best(cand *a, int64_t n, int64_t keep)
     }
 }
 
+/* Floats as order-preserving unsigned keys (a bigger float, a bigger key),
+ * so that a threshold can be raised with an atomic max. */
+static uint32_t float_key(float v)
+{
+    uint32_t b;
+    v = v + 0.0f; /* -0 and +0 alike */
+    memcpy(&b, &v, sizeof b);
+    return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
+}
+
+static float key_float(uint32_t k)
+{
+    uint32_t b = (k & 0x80000000u) ? (k & 0x7fffffffu) : ~k;
+    float f;
+    memcpy(&f, &b, sizeof f);
+    return f;
+}
+
 /* A query's screening candidates in one thread slot. */
 typedef struct reservoir {
     cand *c;          /* capacity 2 * kp */
     int64_t n;
     double theta;     /* rows screening at or below it cannot enter */
+    atomic_uint *shared; /* the query's threshold over all slots (a float key) */
 } reservoir;
 
+/* Any slot's threshold is at most the kp-th best of all candidates, so a
+ * row at or below the highest of them cannot be among the kp best: the
+ * slots share it and each rejects more. */
 static void reservoir_push(reservoir *r, int64_t kp, double s, int64_t i)
 {
     r->c[r->n].s = s;
@@ -129,6 +151,19 @@ static void reservoir_push(reservoir *r, int64_t kp, double s, int64_t i)
     select_best(r->c, r->n, kp);
     r->n = kp;
     r->theta = r->c[kp - 1].s;
+    uint32_t key = float_key((float)r->theta), cur = atomic_load_explicit(r->shared, memory_order_relaxed);
+    while (key > cur && !atomic_compare_exchange_weak_explicit(r->shared, &cur, key, memory_order_relaxed,
+                                                               memory_order_relaxed)) {
+    }
+}
+
+/* The threshold a scan may use: the slot's own or the shared one. */
+static double reservoir_threshold(reservoir *r)
+{
+    uint32_t key = atomic_load_explicit(r->shared, memory_order_relaxed);
+    double shared = key ? (double)key_float(key) : -INFINITY;
+    if (shared > r->theta) r->theta = shared;
+    return r->theta;
 }
 
 /* ---- the call's state -------------------------------------------------------------- */
@@ -148,6 +183,7 @@ typedef struct topk_job {
     int nslots;
     slot *slots;
     cand *res_pool;       /* all reservoirs' candidates */
+    atomic_uint *theta;   /* tq shared thresholds (float keys; 0: none yet) */
     /* the current query tile */
     int64_t q0, rows;
     double *qn;           /* the tile's query norms (tq) */
@@ -180,6 +216,7 @@ BRG_CPU_CLONES static void scan_row(const float *row, const float *binv, int64_t
                                     int64_t b0, reservoir *res, int64_t kp)
 {
     int64_t r = 0;
+    reservoir_threshold(res);
     for (; r + 8 <= nbr; r += 8) {
         brg_v8f x, b;
         memcpy(&x, row + r, sizeof x);
@@ -348,7 +385,9 @@ static brg_status alloc_slots(topk_job *j)
     size_t res_cands = (size_t)j->tq * 2 * (size_t)j->kp;
     j->slots = brg_calloc((size_t)j->nslots, sizeof *j->slots);
     j->res_pool = brg_malloc((size_t)j->nslots * res_cands * sizeof(cand));
-    if (!j->slots || !j->res_pool) return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "top-k reservoirs");
+    j->theta = brg_malloc((size_t)j->tq * sizeof *j->theta);
+    if (!j->slots || !j->res_pool || !j->theta)
+        return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "top-k reservoirs");
     for (int s = 0; s < j->nslots; s++) {
         slot *sl = &j->slots[s];
         atomic_init(&sl->busy, 0);
@@ -357,8 +396,10 @@ static brg_status alloc_slots(topk_job *j)
         sl->res = brg_malloc((size_t)j->tq * sizeof(reservoir));
         if (!sl->scores || !sl->binv || !sl->res)
             return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "top-k score tiles");
-        for (int64_t q = 0; q < j->tq; q++)
+        for (int64_t q = 0; q < j->tq; q++) {
             sl->res[q].c = j->res_pool + ((size_t)s * (size_t)j->tq + (size_t)q) * 2 * (size_t)j->kp;
+            sl->res[q].shared = &j->theta[q];
+        }
     }
     return BRG_OK;
 }
@@ -372,6 +413,7 @@ static void free_slots(topk_job *j)
     }
     brg_free(j->slots);
     brg_free(j->res_pool);
+    brg_free(j->theta);
 }
 
 /* Memory per tile for the planner: per slot, a score buffer and reservoirs. */
@@ -380,7 +422,8 @@ brg_topk_costs brg_cpu_topk_costs(const brg_topk_call *c, int nslots)
     int64_t kp = brg_topk_candidates(c->k, c->nb);
     brg_topk_costs k = {0};
     k.fixed = c->db_norms ? 0 : (size_t)c->nb * sizeof(double);
-    k.per_query = sizeof(double) + (size_t)nslots * (2 * (size_t)kp * sizeof(cand) + sizeof(reservoir));
+    k.per_query = sizeof(double) + sizeof(atomic_uint) +
+                  (size_t)nslots * (2 * (size_t)kp * sizeof(cand) + sizeof(reservoir));
     k.per_db_row = (size_t)nslots * sizeof(float);
     k.per_score = (size_t)nslots * sizeof(float);
     k.tq_max = TQ_MAX;
@@ -400,6 +443,7 @@ static brg_status run_tiles(topk_job *j)
         if (bad >= 0)
             return BRG_ERROR(BRG_ERR_INVALID_ARG, "queries row %lld contains NaN or Inf",
                              (long long)(j->q0 + bad));
+        for (int64_t q = 0; q < j->rows; q++) atomic_init(&j->theta[q], 0u);
         for (int s = 0; s < j->nslots; s++)
             for (int64_t q = 0; q < j->rows; q++) {
                 j->slots[s].res[q].n = 0;

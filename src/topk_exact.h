@@ -14,12 +14,28 @@
 #define BRG_HD static inline
 #endif
 
-/* |x| in double, products and sum in index order. */
+/* sum of q[i] * b[i] in double, in one fixed order on every device: four
+ * interleaved partial sums (i mod 4), combined as (s0 + s1) + (s2 + s3).
+ * Each float product is exact in double; four chains instead of one keep a
+ * CPU core's adders busy (a single chain is latency-bound). */
+BRG_HD double brg_topk_dot(const float *q, const float *b, int64_t dim)
+{
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    int64_t i = 0;
+    for (; i + 4 <= dim; i += 4) {
+        s0 += (double)q[i] * (double)b[i];
+        s1 += (double)q[i + 1] * (double)b[i + 1];
+        s2 += (double)q[i + 2] * (double)b[i + 2];
+        s3 += (double)q[i + 3] * (double)b[i + 3];
+    }
+    for (; i < dim; i++) s0 += (double)q[i] * (double)b[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+/* |x| in double (brg_topk_dot's order). */
 BRG_HD double brg_topk_norm(const float *x, int64_t dim)
 {
-    double s = 0.0;
-    for (int64_t i = 0; i < dim; i++) s += (double)x[i] * (double)x[i];
-    return __builtin_sqrt(s);
+    return __builtin_sqrt(brg_topk_dot(x, x, dim));
 }
 
 /* Similarity of q and b, exact to double rounding (metric 0: cosine, with 0
@@ -27,8 +43,7 @@ BRG_HD double brg_topk_norm(const float *x, int64_t dim)
 BRG_HD double brg_topk_exact(const float *q, const float *b, int64_t dim, double qnorm,
                              double bnorm, int metric)
 {
-    double dot = 0.0;
-    for (int64_t i = 0; i < dim; i++) dot += (double)q[i] * (double)b[i];
+    double dot = brg_topk_dot(q, b, dim);
     if (metric == 1) return dot;
     if (qnorm == 0.0 || bnorm == 0.0) return 0.0;
     return dot / (qnorm * bnorm);
@@ -60,10 +75,12 @@ BRG_HD int brg_topk_proven(double excluded_max, double kth_exact, double screen_
 }
 
 /* Candidates kept per query during screening: k plus a margin for the rows
- * the screening error could have swapped, at most nb. */
+ * the screening error could have swapped, at most nb. The margin only buys
+ * proofs (a failed proof costs one exhaustive query); every candidate costs
+ * selection work, which for small k and small nb rivals the GEMM. */
 BRG_HD int64_t brg_topk_candidates(int64_t k, int64_t nb)
 {
-    int64_t m = k / 8 > 16 ? k / 8 : 16;
+    int64_t m = k / 8 > 8 ? k / 8 : 8;
     return k + m < nb ? k + m : nb;
 }
 
