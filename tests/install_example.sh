@@ -11,8 +11,8 @@ cmake -S "$src/examples" -B "$tmp/cmake" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev
 cmake --build "$tmp/cmake" >/dev/null
 "$tmp/cmake/embed"
 libdir=$(find "$tmp/prefix" -name brigade.pc -printf '%h\n' | head -n1)
-PKG_CONFIG_PATH=$libdir cc -std=c17 "$src/examples/embed.c" \
-  $(PKG_CONFIG_PATH=$libdir pkg-config --cflags --libs brigade) \
+read -r -a flags <<<"$(PKG_CONFIG_PATH=$libdir pkg-config --cflags --libs brigade)"
+cc -std=c17 "$src/examples/embed.c" "${flags[@]}" \
   -Wl,-rpath,"$(dirname "$libdir")" -o "$tmp/embed_pc"
 "$tmp/embed_pc"
 echo "installed package works through find_package and pkg-config"
