@@ -7,7 +7,7 @@ BENCH_ARGS ?=
 # nvcc lives outside PATH in NVIDIA's default install.
 export PATH := $(PATH):/usr/local/cuda/bin
 
-.PHONY: all deps build test bench sanitize tsan install clean
+.PHONY: all deps build test bench sanitize tsan fuzz install clean
 
 all: build
 
@@ -39,8 +39,26 @@ tsan: deps
 	cmake --build build-tsan -j$(JOBS)
 	ctest --test-dir build-tsan --output-on-failure -j$(JOBS)
 
+# libFuzzer harnesses (clang, ASan+UBSan): replay the kept corpus, then
+# explore for FUZZ_SECONDS each from a scratch copy of it.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/install-deps --fuzz
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -DBRIGADE_FUZZ=ON -DBRIGADE_EMU=ON \
+	      -DBRIGADE_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRIGADE_BENCH=OFF
+	cmake --build build-fuzz -j$(JOBS)
+	ctest --test-dir build-fuzz -L fuzz --output-on-failure
+	@for h in helpers planner; do \
+	  work=$$(mktemp -d); cp tests/fuzz/corpus/$$h/* $$work/; \
+	  echo "fuzz_$$h: $(FUZZ_SECONDS) s"; \
+	  build-fuzz/tests/fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=build-fuzz/crash-$$h- $$work > build-fuzz/fuzz-$$h.log 2>&1; rc=$$?; \
+	  tail -n 8 build-fuzz/fuzz-$$h.log; rm -rf $$work; \
+	  [ $$rc -eq 0 ] || { echo "fuzz_$$h found a crash: build-fuzz/fuzz-$$h.log"; exit 1; }; \
+	done
+
 install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz

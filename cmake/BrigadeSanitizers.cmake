@@ -11,3 +11,14 @@ if(BRIGADE_SANITIZE)
   set(BRIGADE_CUDA OFF CACHE STRING "" FORCE)
   set(BRIGADE_HIP OFF CACHE STRING "" FORCE)
 endif()
+
+# libFuzzer: coverage instrumentation everywhere, the fuzzer's main only in
+# the harnesses (tests/fuzz). Needs clang.
+if(BRIGADE_FUZZ)
+  if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "BRIGADE_FUZZ=ON needs clang: CC=clang CXX=clang++")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)
+  set(BRIGADE_CUDA OFF CACHE STRING "" FORCE)
+  set(BRIGADE_HIP OFF CACHE STRING "" FORCE)
+endif()

@@ -16,6 +16,7 @@
  * duplicates beyond the margin), that query is computed exactly over the
  * whole database instead. */
 #include <cblas.h>
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -208,6 +209,14 @@ typedef int brg_v8i __attribute__((vector_size(32)));
 #define BRG_CPU_CLONES
 #endif
 
+/* A screening score that overflowed (+-Inf, or NaN from Inf - Inf) says
+ * nothing about the row: it becomes +Inf, so the row is always a candidate
+ * and its exact score decides. */
+static inline float screened(float v)
+{
+    return v >= -FLT_MAX && v <= FLT_MAX ? v : INFINITY;
+}
+
 /* Offer one query's row of screening scores to its reservoir. Almost every
  * score is below the threshold once the reservoir has warmed up, so eight
  * at a time are scaled and compared, and only a block with a score above
@@ -222,18 +231,18 @@ BRG_CPU_CLONES static void scan_row(const float *row, const float *binv, int64_t
         memcpy(&x, row + r, sizeof x);
         memcpy(&b, binv + r, sizeof b);
         brg_v8f v = x * qinv * b;
-        brg_v8i hit = (v > (float)res->theta) | (v != v); /* NaN: overflowed, keep */
+        brg_v8i finite = (v >= -FLT_MAX) & (v <= FLT_MAX);
+        brg_v8i hit = (v > (float)res->theta) | ~finite;
         long long words[4];
         memcpy(words, &hit, sizeof words);
         if (!(words[0] | words[1] | words[2] | words[3])) continue;
         for (int l = 0; l < 8; l++) {
-            float s = v[l] != v[l] ? INFINITY : v[l];
+            float s = screened(v[l]);
             if (s > res->theta) reservoir_push(res, kp, s, b0 + r + l);
         }
     }
     for (; r < nbr; r++) {
-        float s = row[r] * qinv * binv[r];
-        if (s != s) s = INFINITY;
+        float s = screened(row[r] * qinv * binv[r]);
         if (s > res->theta) reservoir_push(res, kp, s, b0 + r);
     }
 }

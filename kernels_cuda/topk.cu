@@ -47,8 +47,10 @@ const uint32_t PAD_SLOT = 0xffffffffu;
 
 __device__ __forceinline__ uint32_t float_key(float v)
 {
-    if (v != v) v = __int_as_float(0x7f800000); /* overflowed product: +Inf, keep it */
-    v = v + 0.0f;                                /* -0 and +0 alike */
+    /* An overflowed screening score (+-Inf, NaN) says nothing about the row:
+     * +Inf, so it is always a candidate and its exact score decides. */
+    if (!(v >= -3.40282347e38f && v <= 3.40282347e38f)) v = __int_as_float(0x7f800000);
+    v = v + 0.0f; /* -0 and +0 alike */
     uint32_t b = __float_as_uint(v);
     return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
 }

@@ -15,6 +15,7 @@ size_t brg_topk_plan_bytes(const brg_topk_costs *c, int64_t tq, int64_t tb)
     size_t bytes = c->fixed;
     bytes = mul_add(c->per_query, (size_t)tq, bytes);
     bytes = mul_add(c->per_db_row, (size_t)tb, bytes);
+    if (c->per_score == 0) return bytes; /* tq * tb may not even fit size_t */
     size_t pairs;
     if (__builtin_mul_overflow((size_t)tq, (size_t)tb, &pairs)) return SIZE_MAX;
     return mul_add(c->per_score, pairs, bytes);
@@ -60,5 +61,8 @@ brg_status brg_topk_plan_make(int64_t nq, int64_t nb, const brg_topk_costs *c, s
     out->tq = tq;
     out->tb = tb;
     out->bytes = brg_topk_plan_bytes(c, tq, tb);
+    if (out->bytes > budget) /* fit_rows guarantees it; never hand out a plan that is not */
+        return BRG_ERROR(BRG_ERR_OVERFLOW, "top-k plan of %lld x %lld exceeds its budget",
+                         (long long)tq, (long long)tb);
     return BRG_OK;
 }

@@ -207,6 +207,33 @@ START_TEST(topk_is_exact_where_fp32_screening_cannot_rank)
 }
 END_TEST
 
+/* Products beyond the float range overflow the fp32 screening to +-Inf or
+ * NaN; such rows must still be ranked by their exact scores (found by
+ * fuzzing: a row screening -Inf was dropped). */
+START_TEST(topk_ranks_rows_whose_fp32_products_overflow)
+{
+    problem p = make_problem(2, 40, 4, 40, 21);
+    p.metric = BRG_METRIC_INNER_PRODUCT;
+    for (int64_t d = 0; d < 8; d++) p.q[d] = d % 2 ? -7.5f : 7.5f;
+    const float big = 3e38f;
+    float rows[4][4] = {{big, 0, 0, 0}, {0, big, 0, 0}, {big, big, 0, 0}, {big, -big, 1, 0}};
+    for (int r = 0; r < 4; r++) memcpy(p.db + (5 + 9 * r) * 4, rows[r], sizeof rows[r]);
+    float *s;
+    int64_t *i;
+    run_topk(&p, 0, &s, &i);
+    /* scores: +Inf for the row exactly 2.25e39, -Inf at the bottom for -2.25e39 */
+    ck_assert_int_eq(i[0], 5 + 9 * 3); /* 7.5 (3e38 + 3e38) + ... = 4.5e39 */
+    ck_assert(isinf(s[0]) && s[0] > 0);
+    ck_assert_int_eq(i[1], 5);
+    ck_assert(isinf(s[39]) && s[39] < 0);
+    ck_assert_int_eq(i[39], 14);
+    for (int64_t r = 1; r < 40; r++) ck_assert(s[r] <= s[r - 1]);
+    free(s);
+    free(i);
+    free_problem(&p);
+}
+END_TEST
+
 START_TEST(topk_zero_vectors_have_similarity_zero)
 {
     problem p = make_problem(3, 100, 12, 5, 15);
@@ -371,6 +398,7 @@ static Suite *topk_suite(void)
     tcase_add_test(tc, topk_handles_k_equal_to_a_large_nb);
     tcase_add_test(tc, topk_breaks_exact_ties_by_lower_index);
     tcase_add_test(tc, topk_is_exact_where_fp32_screening_cannot_rank);
+    tcase_add_test(tc, topk_ranks_rows_whose_fp32_products_overflow);
     tcase_add_test(tc, topk_zero_vectors_have_similarity_zero);
     tcase_add_test(tc, topk_results_do_not_depend_on_the_budget);
     tcase_add_test(tc, topk_rejects_nan_and_inf_naming_the_row);

@@ -65,7 +65,9 @@ brg_status brg_mean_chunks_f64(brg_device *dev, const double *x, int64_t n,
  *     ranked, so results do not depend on the device, the tiling or the
  *     workspace budget (each score is the exact similarity rounded to float);
  *   - 1 <= k <= nb; nq == 0 does nothing; NaN or Inf in queries or database is
- *     BRG_ERR_INVALID_ARG, naming the row.
+ *     BRG_ERR_INVALID_ARG, naming the row;
+ *   - an inner product beyond the float range is returned as +-Inf, its
+ *     correct rounding; the ranking still uses the exact value.
  * The nq x nb similarity matrix is never built: the call works in tiles whose
  * extra memory stays within workspace_bytes (default: 256 MiB on the CPU; on
  * a GPU the smaller of 1 GiB and a quarter of free memory). A budget below the
