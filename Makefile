@@ -7,7 +7,7 @@ BENCH_ARGS ?=
 # nvcc lives outside PATH in NVIDIA's default install.
 export PATH := $(PATH):/usr/local/cuda/bin
 
-.PHONY: all deps build test bench sanitize tsan fuzz install clean
+.PHONY: all deps build test bench sanitize tsan fuzz valgrind install clean
 
 all: build
 
@@ -38,6 +38,19 @@ tsan: deps
 	      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRIGADE_BENCH=OFF
 	cmake --build build-tsan -j$(JOBS)
 	ctest --test-dir build-tsan --output-on-failure -j$(JOBS)
+
+# The CPU suites under valgrind memcheck: no error, no definite or indirect
+# leak. Device suites run under ASan/TSan instead (fibers and valgrind do not
+# mix), and so does the pool suite: valgrind runs its exit-time checks in
+# every forked worker and changes its exit status, which the process pool
+# rightly reports as a failed worker.
+VALGRIND_SUITES ?= core mean topk reliability
+valgrind: build
+	@for t in $(VALGRIND_SUITES); do \
+	  echo "valgrind: test_$$t cpu"; \
+	  CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=full \
+	    --errors-for-leak-kinds=definite,indirect $(BUILD)/tests/test_$$t cpu || exit 1; \
+	done
 
 # libFuzzer harnesses (clang, ASan+UBSan): replay the kept corpus, then
 # explore for FUZZ_SECONDS each from a scratch copy of it.

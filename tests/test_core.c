@@ -262,7 +262,12 @@ START_TEST(mean_tensor_ops_reject_bad_operands)
     int64_t flat[1] = {12};
     BRG_ASSERT_OK(brg_tensor_reshape(x, 1, flat, &view));
     BRG_ASSERT_STATUS(brg_mean_chunks(x, 12, view), BRG_ERR_INVALID_ARG); /* aliasing */
+    double data[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, means[3];
+    BRG_ASSERT_OK(brg_tensor_copy_from_host(x, data, sizeof data));
     BRG_ASSERT_OK(brg_mean_rows(x, out));
+    BRG_ASSERT_OK(brg_tensor_to_host(out, means, sizeof means));
+    ck_assert_double_eq(means[0], 2.5);
+    ck_assert_double_eq(means[2], 10.5);
     brg_tensor_free(view);
     brg_tensor_free(x);
     brg_tensor_free(xi);
