@@ -101,6 +101,8 @@ static const brg_backend_i cpu_backend = {
     .mean_chunks = brg_cpu_mean_chunks,
     .row_norms = brg_cpu_row_norms,
     .topk = brg_cpu_topk,
+    .is_prime = brg_cpu_is_prime,
+    .fill_uniform = brg_cpu_fill_uniform,
 };
 
 const brg_backend_i *brg_backend_cpu(void)

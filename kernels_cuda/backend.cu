@@ -10,8 +10,10 @@
 
 #include "../src/fork_guard.h"
 #include "common.cuh"
+#include "fill.cuh"
 #include "gemm.cuh"
 #include "mean.cuh"
+#include "prime.cuh"
 #include "topk.cuh"
 
 namespace BRG_NS {
@@ -169,6 +171,23 @@ brg_status topk_slot(void *ctx, const brg_topk_call *call)
     return topk(c, call);
 }
 
+brg_status is_prime_slot(void *ctx, int64_t start, int64_t step, int64_t n, uint8_t *out)
+{
+    const dev_ctx *c = static_cast<dev_ctx *>(ctx);
+    brg_status st = use(c);
+    if (st != BRG_OK) return st;
+    return is_prime(c, start, step, n, out);
+}
+
+brg_status fill_uniform_slot(void *ctx, brg_dtype dtype, uint64_t seed, uint64_t stream,
+                             int64_t offset, int64_t n, void *out)
+{
+    const dev_ctx *c = static_cast<dev_ctx *>(ctx);
+    brg_status st = use(c);
+    if (st != BRG_OK) return st;
+    return fill_uniform(c, dtype, seed, stream, offset, n, out);
+}
+
 brg_backend_i make_table()
 {
     brg_backend_i t = {};
@@ -188,6 +207,8 @@ brg_backend_i make_table()
     t.mean_chunks = mean_chunks_slot;
     t.row_norms = row_norms_slot;
     t.topk = topk_slot;
+    t.is_prime = is_prime_slot;
+    t.fill_uniform = fill_uniform_slot;
     return t;
 }
 

@@ -64,6 +64,15 @@ typedef struct brg_backend_i {
                             int64_t *bad_row);
     /* Top-k (include/brigade/ops.h semantics); arguments validated, nq >= 1. */
     brg_status (*topk)(void *ctx, const brg_topk_call *call);
+    /* out[i] = is_prime(start + i * step) (src/prime.h) for i in [0, n);
+     * n >= 1; step is 0 (one value n times) or 1 (a range), and the core
+     * checked that start + (n - 1) * step fits int64_t. */
+    brg_status (*is_prime)(void *ctx, int64_t start, int64_t step, int64_t n, uint8_t *out);
+    /* out[i] = element offset + i of the uniform [0, 1) stream (seed, stream)
+     * of src/philox.h; dtype BRG_F32 or BRG_F64; n >= 1; offset >= 0 and
+     * offset + n fits int64_t. */
+    brg_status (*fill_uniform)(void *ctx, brg_dtype dtype, uint64_t seed, uint64_t stream,
+                               int64_t offset, int64_t n, void *out);
 } brg_backend_i;
 
 /* Backend tables, each present when compiled in. */

@@ -8,5 +8,6 @@
 #include "tensor.h"
 #include "ops.h"
 #include "pool.h"
+#include "workloads.h"
 
 #endif
