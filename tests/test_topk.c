@@ -272,8 +272,12 @@ START_TEST(topk_results_do_not_depend_on_the_budget)
     ck_assert_ptr_nonnull(msg);
     size_t minimum = strtoull(msg + strlen("minimum of "), NULL, 10);
     ck_assert(minimum > 1);
+    /* The exact minimum means 1 x 1 tiles: 77,700 launches on a device, which
+     * the emulator (and TSan on it) cannot afford; a few hundred rows per
+     * tile still make many tiles there. */
     size_t budgets[] = {minimum, minimum + 3000, minimum * 3, (size_t)1 << 20};
-    for (size_t b = 0; b < sizeof budgets / sizeof budgets[0]; b++) {
+    size_t first = brg_test_is_emu() ? 1 : 0;
+    for (size_t b = first; b < sizeof budgets / sizeof budgets[0]; b++) {
         run_topk(&p, budgets[b], &s1, &i1);
         ck_assert_mem_eq(s1, s0, (size_t)(p.nq * p.k) * sizeof(float));
         ck_assert_mem_eq(i1, i0, (size_t)(p.nq * p.k) * sizeof(int64_t));
