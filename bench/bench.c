@@ -16,13 +16,14 @@
 static const brg_bench_workload *const workloads[] = {
     &brg_bench_mean_rows,
     &brg_bench_mean_chunks,
+    &brg_bench_cosine_topk,
 };
 #define N_WORKLOADS (sizeof workloads / sizeof workloads[0])
 
 /* Contract names (design.md §8) still to come: asking for one is an error
  * that says so, rather than "unknown". */
 static const char *const planned_workloads[] = {
-    "cosine_topk", "sleep", "prime_heavy", "prime_range", "file_write", "big_alloc",
+    "sleep", "prime_heavy", "prime_range", "file_write", "big_alloc",
 };
 
 void brg_bench_progress(const brg_bench_options *opts, const char *fmt, ...)
@@ -44,12 +45,18 @@ static void usage(FILE *f)
           "Measures brigade's workloads on every available runner, after the machine's\n"
           "ceilings (read bandwidth, sgemm) measured in the same run.\n"
           "\n"
-          "  --workload NAME   mean_rows, mean_chunks (repeatable or comma list; default all)\n"
+          "  --workload NAME   mean_rows, mean_chunks, cosine_topk (repeatable or comma\n"
+          "                    list; default all)\n"
           "  --runner SPEC     cpu, cuda[:N], hip[:N], emu[:32|:64] (repeatable or comma\n"
           "                    list; default cpu and every CUDA and HIP device)\n"
-          "  --size SIZE       small (default: 1e8-element cases) or seed (adds 1e9)\n"
-          "  --suite SUITE     quick (= --size small) or seed (= --size seed)\n"
-          "  --repeat N        timed runs after one warm-up, N >= 3 (default 5)\n"
+          "  --size SIZE       small (default: the quick cases) or seed (every tutorial size)\n"
+          "  --suite SUITE     quick (= --size small), seed (= --size seed), or huge: the\n"
+          "                    cosine top-k case nb=1e5 dim=1000 nq=1e5 alone, once, under\n"
+          "                    a 64 MiB workspace unless --workspace says otherwise\n"
+          "  --repeat N        timed runs after one warm-up, N >= 3 (default 5); the huge\n"
+          "                    suite: N >= 1 (default 1), no warm-up\n"
+          "  --workspace BYTES cosine top-k workspace budget (suffix K, M or G: KiB, MiB,\n"
+          "                    GiB); default the library's own\n"
           "  --check           compare every result with a long double oracle\n"
           "  --json FILE       write the results as one JSON document\n"
           "  --csv FILE        write one CSV row per result\n"
@@ -126,10 +133,29 @@ static int parse_size(const char *value, const char *option, brg_bench_options *
     else if (strcmp(value, "seed") == 0)
         o->size = BRG_BENCH_SEED;
     else if (suite && strcmp(value, "huge") == 0)
-        return bad_usage("--suite huge: not yet implemented: needs cosine top-k");
+        o->size = BRG_BENCH_HUGE;
     else
         return bad_usage("%s: expected %s, got '%s'", option,
                          suite ? "quick, seed or huge" : "small or seed", value);
+    return 0;
+}
+
+/* A byte count with an optional binary suffix: 64M is 64 MiB. */
+static int parse_bytes(const char *value, const char *option, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(value, &end, 10);
+    unsigned shift = 0;
+    if (*end == 'K' || *end == 'k') shift = 10;
+    if (*end == 'M' || *end == 'm') shift = 20;
+    if (*end == 'G' || *end == 'g') shift = 30;
+    if (shift) end++;
+    if (errno || end == value || *end != '\0' || value[0] == '-' || v == 0 ||
+        v > (SIZE_MAX >> shift))
+        return bad_usage("%s: expected a positive byte count with an optional K, M or G "
+                         "suffix, got '%s'", option, value);
+    *out = (size_t)v << shift;
     return 0;
 }
 
@@ -142,7 +168,11 @@ static int apply_option(brg_bench_options *o, const char *name, const char *valu
     if (strcmp(name, "--runner") == 0) return add_list(o->runners, &o->n_runners, value, name);
     if (strcmp(name, "--size") == 0 || strcmp(name, "--suite") == 0)
         return parse_size(value, name, o);
-    if (strcmp(name, "--repeat") == 0) return parse_int(value, name, 3, 1000, &o->repeat);
+    if (strcmp(name, "--repeat") == 0) {
+        o->repeat_set = 1; /* at least 3 outside the huge suite: see finish_options */
+        return parse_int(value, name, 1, 1000, &o->repeat);
+    }
+    if (strcmp(name, "--workspace") == 0) return parse_bytes(value, name, &o->workspace_bytes);
     if (strcmp(name, "--scale") == 0) return parse_scale(value, &o->scale);
     if (strcmp(name, "--workers") == 0) return parse_int(value, name, 1, 4096, &workers);
     if (strcmp(name, "--json") == 0) {
@@ -165,7 +195,8 @@ static int is_flag(const char *name)
 static int takes_value(const char *name)
 {
     static const char *const names[] = {"--workload", "--runner", "--size", "--suite",
-                                        "--repeat", "--scale", "--workers", "--json", "--csv"};
+                                        "--repeat", "--scale", "--workers", "--json", "--csv",
+                                        "--workspace"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(name, names[i]) == 0) return 1;
     return 0;
@@ -212,9 +243,32 @@ static int check_workloads(const brg_bench_options *o)
         for (size_t k = 0; k < sizeof planned_workloads / sizeof planned_workloads[0]; k++)
             if (strcmp(o->workloads[i], planned_workloads[k]) == 0)
                 return bad_usage("--workload %s: not implemented yet", o->workloads[i]);
-        return bad_usage("--workload: unknown workload '%s' (known: mean_rows, mean_chunks)",
-                         o->workloads[i]);
+        return bad_usage("--workload: unknown workload '%s' (known: mean_rows, mean_chunks, "
+                         "cosine_topk)", o->workloads[i]);
     }
+    return 0;
+}
+
+#define HUGE_WORKSPACE ((size_t)64 << 20)
+
+/* Defaults and rules that depend on the suite. The huge suite is one call
+ * of minutes: one timed run and no warm-up (first touch and thread start
+ * are noise there), and a 64 MiB budget so that the bounded-memory claim is
+ * what gets measured. */
+static int finish_options(brg_bench_options *o)
+{
+    o->warmup = o->size != BRG_BENCH_HUGE;
+    if (o->size != BRG_BENCH_HUGE) {
+        if (o->repeat < 3)
+            return bad_usage("--repeat: expected at least 3 (1 and 2 only with --suite huge)");
+        return 0;
+    }
+    if (o->n_workloads == 0) add_list(o->workloads, &o->n_workloads, "cosine_topk", "--suite");
+    for (int i = 0; i < o->n_workloads; i++)
+        if (strcmp(o->workloads[i], "cosine_topk") != 0)
+            return bad_usage("--suite huge runs cosine_topk only, not %s", o->workloads[i]);
+    if (!o->repeat_set) o->repeat = 1;
+    if (o->workspace_bytes == 0) o->workspace_bytes = HUGE_WORKSPACE;
     return 0;
 }
 
@@ -255,8 +309,10 @@ static void measure_ceilings(const brg_bench_options *o, brg_bench_machine *m,
             r->sgemm_gflops = m->sgemm_gflops;
             r->probe = m->read_probe; /* the cpu runner owns it from here */
             m->read_probe = NULL;
-        } else {
+        } else if (o->size != BRG_BENCH_HUGE) {
             brg_bench_device_ceiling(o, r);
+        } else { /* no memory-bound workload; keep the device's memory for top-k */
+            r->mem_read_gbs = r->sgemm_gflops = NAN;
         }
     }
 }
@@ -274,6 +330,7 @@ static int record_unavailable(const brg_bench_runner *runners, int n, brg_bench_
         r.check = "skipped";
         r.seconds = r.seconds_min = r.seconds_max = r.gbs = r.gflops = r.fraction_of_limit = NAN;
         r.peak_bytes = -1;
+        r.sgemm_seconds = NAN;
         if (brg_bench_results_add(all, &r) != BRG_OK) return -1;
     }
     return 0;
@@ -347,6 +404,7 @@ int main(int argc, char **argv)
     b->opts.scale = 1.0;
     int rc = parse_args(argc, argv, &b->opts);
     if (rc == 0) rc = check_workloads(&b->opts);
+    if (rc == 0) rc = finish_options(&b->opts);
     if (rc == -1) {
         usage(stdout);
         rc = 0;

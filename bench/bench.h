@@ -5,8 +5,8 @@
  * for the chosen size; each case is one parameter set with a small
  * interface (prepare host data once, then set up, run, verify and tear down
  * on each runner). The driver owns everything around it: memory checks,
- * warm-up and timing, ceilings, the report. Later workloads (pools, cosine
- * top-k) add a row to the table and a file of their own. */
+ * warm-up and timing, ceilings, the report. Later workloads (pools) add a
+ * row to the table and a file of their own, as cosine top-k did. */
 #ifndef BRG_BENCH_H
 #define BRG_BENCH_H
 
@@ -22,12 +22,18 @@ enum {
     BRG_BENCH_MAX_PARAMS = 8,
     BRG_BENCH_REASON_LEN = 512,  /* brg_last_error() messages fit */
     BRG_BENCH_MAX_RUNNERS = 32,
-    BRG_BENCH_MAX_CASES = 64
+    BRG_BENCH_MAX_CASES = 64,
+    BRG_BENCH_MAX_VARIANTS = 4   /* variants of one case on one runner */
 };
 
 /* ---- options (bench.c) ------------------------------------------------------ */
 
-typedef enum brg_bench_size { BRG_BENCH_SMALL = 0, BRG_BENCH_SEED = 1 } brg_bench_size;
+/* HUGE is --suite huge: only the 37 GiB cosine top-k case, no other sizes. */
+typedef enum brg_bench_size {
+    BRG_BENCH_SMALL = 0,
+    BRG_BENCH_SEED = 1,
+    BRG_BENCH_HUGE = 2
+} brg_bench_size;
 
 typedef struct brg_bench_options {
     char workloads[BRG_BENCH_MAX_LIST][BRG_BENCH_NAME_LEN];
@@ -35,7 +41,10 @@ typedef struct brg_bench_options {
     char runners[BRG_BENCH_MAX_LIST][BRG_BENCH_NAME_LEN];
     int n_runners;                   /* 0: cpu and every GPU */
     brg_bench_size size;
-    int repeat;                      /* timed runs after one warm-up, >= 3 */
+    int repeat;                      /* timed runs after one warm-up, >= 3 (huge: >= 1) */
+    int repeat_set;                  /* --repeat was given */
+    int warmup;                      /* one untimed run first (not in the huge suite) */
+    size_t workspace_bytes;          /* --workspace: top-k budget; 0: the library's default */
     int check;                       /* --check: compare with the oracle */
     int quiet;
     int progress;                    /* progress lines on stderr */
@@ -116,6 +125,21 @@ size_t brg_bench_host_available(void);
 /* Seconds on CLOCK_MONOTONIC. */
 double brg_bench_now(void);
 
+/* Median of n > 0 values (sorts v): the mean of the two middle ones for even n. */
+double brg_bench_median(double *v, int n);
+
+/* Write every page of p[0, bytes), so that first-touch page faults happen
+ * here and not inside a clock. (memset(p, 0, n) right after malloc does
+ * not do it: GCC turns the pair into calloc, which touches nothing.) */
+void brg_bench_touch(void *p, size_t bytes);
+
+/* The process's resident high-water mark (VmHWM): reset it (1, or 0 when
+ * /proc/self/clear_refs cannot be written) and read it (bytes, -1 unknown).
+ * The reset also resets what getrusage's ru_maxrss and wait4 (so
+ * /usr/bin/time) report: afterwards they give the peak since the reset. */
+int brg_bench_hwm_reset(void);
+int64_t brg_bench_hwm_bytes(void);
+
 /* Call fn(begin, end, ctx) over [0, n) split evenly into `threads` ranges,
  * one per pthread; ranges whose thread cannot be created run on the caller. */
 typedef void (*brg_bench_range_fn)(int64_t begin, int64_t end, void *ctx);
@@ -133,8 +157,13 @@ typedef struct brg_bench_case brg_bench_case;
 typedef struct brg_bench_case_i {
     /* Host data, and with check the oracle; once per case, before any runner. */
     brg_status (*prepare)(brg_bench_case *c, int check);
-    /* Device-side inputs and outputs for one runner; *state is the runner's. */
-    brg_status (*setup)(brg_bench_case *c, brg_device *dev, void **state);
+    /* Optional (NULL: one variant). How many variants of the case run on dev
+     * (e.g. a host-array and a device-resident path), each named in the
+     * result's params as param_key=names[v]; at most cap. */
+    int (*variants)(const brg_bench_case *c, brg_device *dev, const char **names, int cap);
+    /* Device-side inputs and outputs for one runner and variant; *state is
+     * the runner's. */
+    brg_status (*setup)(brg_bench_case *c, brg_device *dev, int variant, void **state);
     /* The timed call; synchronous. */
     brg_status (*run)(void *state);
     /* Compare the last run's output with the oracle: *pass 1 or 0; detail
@@ -142,6 +171,16 @@ typedef struct brg_bench_case_i {
     brg_status (*verify)(const brg_bench_case *c, void *state, int *pass, char *detail,
                          size_t cap);
     void (*teardown)(void *state);
+    /* Optional (NULL: c->device_bytes). A device runner's peak_bytes, asked
+     * after the timed runs and before teardown. */
+    int64_t (*device_peak)(const brg_bench_case *c, void *state);
+    /* Optional (NULL: none). Compute-bound cases: the seconds of the same
+     * work done by the CPU's reference (a plain OpenBLAS sgemm), a median
+     * of opts->repeat runs or more, measured once per case before the
+     * runners; note says how (e.g. extrapolated from a block). The cpu
+     * runner's fraction_of_limit is reference seconds / median seconds. */
+    brg_status (*reference)(brg_bench_case *c, const brg_bench_options *opts, double *seconds,
+                            char *note, size_t cap);
     /* Free host data and the case's private part; NULL c->impl is fine. */
     void (*destroy)(brg_bench_case *c);
 } brg_bench_case_i;
@@ -154,6 +193,7 @@ struct brg_bench_case {
     size_t device_bytes;             /* device memory setup allocates */
     size_t read_bytes;               /* bytes one run reads: the GB/s numerator */
     double flops;                    /* per run; 0: gflops is null */
+    const char *variant_key;         /* params key of the variant names ("path") */
     void *impl;                      /* the workload's private part */
 };
 
@@ -166,6 +206,7 @@ typedef struct brg_bench_workload {
 
 extern const brg_bench_workload brg_bench_mean_rows;   /* mean_workloads.c */
 extern const brg_bench_workload brg_bench_mean_chunks;
+extern const brg_bench_workload brg_bench_cosine_topk;  /* topk_workload.c */
 
 /* ---- results and the report (report.c) ------------------------------------ */
 
@@ -187,6 +228,8 @@ typedef struct brg_bench_result {
     const char *check;               /* "pass", "fail", "skipped" */
     double gbs, gflops, fraction_of_limit;   /* NAN: null */
     int64_t peak_bytes;              /* -1: null */
+    double sgemm_seconds;            /* the reference's seconds; NAN: not a key */
+    char note[BRG_BENCH_REASON_LEN]; /* printed under the row, JSON "note"; "" none */
 } brg_bench_result;
 
 typedef struct brg_bench_results {

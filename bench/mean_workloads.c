@@ -118,8 +118,9 @@ static void mean_teardown(void *state)
     free(s);
 }
 
-static brg_status mean_setup(brg_bench_case *c, brg_device *dev, void **state)
+static brg_status mean_setup(brg_bench_case *c, brg_device *dev, int variant, void **state)
 {
+    (void)variant; /* one variant */
     const mean_case *mc = c->impl;
     *state = NULL;
     mean_state *s = calloc(1, sizeof *s);
@@ -260,6 +261,7 @@ static brg_status plan_case(const brg_bench_options *opts, const mean_def *d, br
 static brg_status plan_named(const char *workload, const brg_bench_options *opts,
                              brg_bench_case *cases, int *count, int cap)
 {
+    if (opts->size == BRG_BENCH_HUGE) return BRG_OK; /* the huge suite is top-k alone */
     for (size_t i = 0; i < sizeof mean_defs / sizeof mean_defs[0]; i++) {
         const mean_def *d = &mean_defs[i];
         if (strcmp(d->workload, workload) != 0 || d->min_size > opts->size) continue;

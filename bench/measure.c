@@ -1,5 +1,7 @@
-/* Measuring one case: memory checks, host data once, then on each runner
- * set up, one warm-up run, --repeat timed runs, the check, tear down.
+/* Measuring one case: memory checks, host data once, the CPU reference of
+ * a compute-bound case once, then on each runner (and each of the case's
+ * variants there) set up, one warm-up run, --repeat timed runs, the check,
+ * tear down.
  * Only the library call is inside the clock, followed by a device
  * synchronize so that no GPU work is still in flight when it stops. */
 #include "bench.h"
@@ -47,6 +49,7 @@ static brg_bench_result result_for(const brg_bench_case *c, const char *runner)
     r.check = "skipped";
     r.gbs = r.gflops = r.fraction_of_limit = NAN;
     r.peak_bytes = -1;
+    r.sgemm_seconds = NAN;
     return r;
 }
 
@@ -85,12 +88,6 @@ static int device_fits(const brg_bench_case *c, const brg_bench_runner *run, brg
 
 /* ---- timing ----------------------------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static brg_status timed_run(const brg_bench_case *c, void *state, brg_device *dev, double *s)
 {
     double t0 = brg_bench_now();
@@ -100,14 +97,9 @@ static brg_status timed_run(const brg_bench_case *c, void *state, brg_device *de
     return st;
 }
 
-static double median_of(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof v[0], cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-/* One warm-up (first-touch, lazy initialisation, clocks ramping up), then
- * opts->repeat timed runs: median, min and max into r.
+/* One warm-up (first-touch, lazy initialisation, clocks ramping up; not
+ * in the huge suite, whose one call lasts minutes), then opts->repeat timed
+ * runs: median, min and max into r.
  *
  * A memory-bound case (no flops) on a runner with a ceiling probe runs the
  * ceiling right before each timed run, and its fraction of the limit is the
@@ -119,48 +111,73 @@ static brg_status time_case(const brg_bench_options *opts, const brg_bench_case 
     double samples[1000], ratios[1000], s;
     int n = opts->repeat < 1000 ? opts->repeat : 1000;
     int paired = run->probe && c->flops == 0 && c->read_bytes > 0;
-    brg_status st = timed_run(c, state, run->dev, &s);
+    brg_status st = opts->warmup ? timed_run(c, state, run->dev, &s) : BRG_OK;
     for (int i = 0; i < n && st == BRG_OK; i++) {
         double limit = paired ? brg_bench_probe_gbs(run->probe) : NAN;
         st = timed_run(c, state, run->dev, &samples[i]);
         ratios[i] = (double)c->read_bytes / samples[i] / 1e9 / limit;
         if (!(ratios[i] > 0)) paired = 0;
+        if (samples[i] > 2.0) /* long runs: say how far along we are */
+            brg_bench_progress(opts, "  run %d of %d: %.1f s", i + 1, n, samples[i]);
     }
     if (st != BRG_OK) return st;
-    r->fraction_of_limit = paired ? median_of(ratios, n) : NAN;
-    r->seconds = median_of(samples, n);
+    r->fraction_of_limit = paired ? brg_bench_median(ratios, n) : NAN;
+    r->seconds = brg_bench_median(samples, n);
     r->seconds_min = samples[0];
     r->seconds_max = samples[n - 1];
     r->repeats = n;
     return BRG_OK;
 }
 
-/* Device runners: the bytes of the tensors the case made there. The CPU:
- * the process's peak resident set so far (ru_maxrss is in KiB on Linux). */
-static int64_t peak_bytes(const brg_bench_case *c, const brg_bench_runner *run)
+static int is_cpu(const brg_bench_runner *run)
 {
-    if (brg_device_get_kind(run->dev) != BRG_DEVICE_CPU) return (int64_t)c->device_bytes;
+    return brg_device_get_kind(run->dev) == BRG_DEVICE_CPU;
+}
+
+/* Device runners: the case's own estimate, else the bytes of the tensors it
+ * made there. The CPU: the resident high-water mark since just before setup
+ * (hwm_reset), else the process's peak so far (ru_maxrss, in KiB on Linux). */
+static int64_t peak_bytes(const brg_bench_case *c, void *state, const brg_bench_runner *run,
+                          int hwm_reset)
+{
+    if (!is_cpu(run))
+        return c->ops->device_peak ? c->ops->device_peak(c, state) : (int64_t)c->device_bytes;
+    int64_t hwm = hwm_reset ? brg_bench_hwm_bytes() : -1;
+    if (hwm >= 0) return hwm;
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) != 0) return -1;
     return (int64_t)ru.ru_maxrss * 1024;
 }
 
-static void derive(const brg_bench_case *c, const brg_bench_runner *run, brg_bench_result *r)
+/* GB/s for memory-bound cases (read_bytes), GFLOP/s for compute-bound ones
+ * (flops). A memory-bound fraction without a paired probe is GB/s over the
+ * runner's read ceiling; a compute-bound one is the CPU reference's seconds
+ * over ours (cpu runner, ref_seconds) or GFLOP/s over the runner's
+ * sgemm_gflops. */
+static void derive(const brg_bench_case *c, const brg_bench_runner *run, double ref_seconds,
+                   brg_bench_result *r)
 {
-    if (r->seconds > 0) {
-        r->gbs = (double)c->read_bytes / r->seconds / 1e9;
-        if (c->flops > 0) r->gflops = c->flops / r->seconds / 1e9;
+    if (!(r->seconds > 0)) return;
+    if (c->read_bytes > 0) r->gbs = (double)c->read_bytes / r->seconds / 1e9;
+    if (c->flops > 0) {
+        r->gflops = c->flops / r->seconds / 1e9;
+        if (is_cpu(run) && ref_seconds > 0)
+            r->fraction_of_limit = ref_seconds / r->seconds;
+        else if (!is_cpu(run) && run->sgemm_gflops > 0)
+            r->fraction_of_limit = r->gflops / run->sgemm_gflops;
+        return;
     }
     if (isnan(r->fraction_of_limit) && run->mem_read_gbs > 0)
         r->fraction_of_limit = r->gbs / run->mem_read_gbs;
-    r->peak_bytes = peak_bytes(c, run);
 }
 
 /* ---- one runner ------------------------------------------------------------- */
 
-/* Set up, time, check and tear down on one runner; fills r. */
+/* Set up, time, check and tear down variant v on one runner; fills r.
+ * ref_seconds: the case's CPU reference, NAN when none. */
 static void measure_on(const brg_bench_options *opts, brg_bench_case *c,
-                       const brg_bench_runner *run, brg_bench_result *r)
+                       const brg_bench_runner *run, int v, double ref_seconds,
+                       brg_bench_result *r)
 {
     if (!device_fits(c, run, r)) return;
     void *state = NULL;
@@ -168,7 +185,8 @@ static void measure_on(const brg_bench_options *opts, brg_bench_case *c,
     case_label(c, label, sizeof label);
     brg_clear_error();
     brg_bench_progress(opts, "%s on %s: uploading", label, run->spec);
-    brg_status st = c->ops->setup(c, run->dev, &state);
+    int hwm_reset = is_cpu(run) && brg_bench_hwm_reset();
+    brg_status st = c->ops->setup(c, run->dev, v, &state);
     if (st != BRG_OK) {
         set_reason(r, st == BRG_ERR_OUT_OF_MEMORY ? BRG_BENCH_SKIPPED : BRG_BENCH_ERROR,
                    "setup: %s: %s", brg_status_str(st), failure_text(st));
@@ -179,7 +197,8 @@ static void measure_on(const brg_bench_options *opts, brg_bench_case *c,
     if (st != BRG_OK) {
         set_reason(r, BRG_BENCH_ERROR, "run: %s: %s", brg_status_str(st), failure_text(st));
     } else {
-        derive(c, run, r);
+        derive(c, run, ref_seconds, r);
+        r->peak_bytes = peak_bytes(c, state, run, hwm_reset);
         if (opts->check) {
             int pass = 0;
             char detail[BRG_BENCH_REASON_LEN];
@@ -233,6 +252,69 @@ static int prepare(const brg_bench_options *opts, brg_bench_case *c, brg_bench_r
     return 0;
 }
 
+/* The case's CPU reference, once, when a cpu runner will run it. Its note
+ * goes to the cpu runner's results; NAN when there is none. */
+static double reference(const brg_bench_options *opts, brg_bench_case *c,
+                        const brg_bench_runner *runners, int n_runners, char *note, size_t cap)
+{
+    note[0] = '\0';
+    int cpu = 0;
+    for (int i = 0; i < n_runners; i++) cpu |= runners[i].dev && is_cpu(&runners[i]);
+    if (!c->ops->reference || !cpu) return NAN;
+    char label[256];
+    case_label(c, label, sizeof label);
+    brg_bench_progress(opts, "%s: sgemm reference", label);
+    double seconds = NAN;
+    brg_clear_error();
+    brg_status st = c->ops->reference(c, opts, &seconds, note, cap);
+    if (st != BRG_OK) {
+        snprintf(note, cap, "reference not measured: %s", failure_text(st));
+        return NAN;
+    }
+    return seconds;
+}
+
+/* The result of variant v on run: the case's params, the variant's name,
+ * and a note on how fraction_of_limit was found. */
+static brg_bench_result variant_result(const brg_bench_case *c, const brg_bench_result *proto,
+                                       const brg_bench_runner *run, const char *variant,
+                                       double ref_seconds, const char *ref_note)
+{
+    brg_bench_result r = *proto;
+    snprintf(r.runner, sizeof r.runner, "%s", run->spec);
+    if (variant && c->variant_key) brg_bench_params_str(&r.params, c->variant_key, variant);
+    if (!c->ops->reference) return r;
+    if (is_cpu(run)) {
+        r.sgemm_seconds = ref_seconds;
+        snprintf(r.note, sizeof r.note, "%s", ref_note);
+    } else if (!(run->sgemm_gflops > 0)) {
+        snprintf(r.note, sizeof r.note, "fraction_of_limit null: %s's sgemm_gflops is not "
+                 "measured (its GEMM is internal to the library)", run->spec);
+    } else {
+        snprintf(r.note, sizeof r.note, "fraction_of_limit: GFLOP/s / %s's sgemm_gflops",
+                 run->spec);
+    }
+    return r;
+}
+
+/* Every variant of the case on one runner; the failures, or -1. */
+static int measure_runner(const brg_bench_options *opts, brg_bench_case *c,
+                          const brg_bench_runner *run, int ready, const brg_bench_result *proto,
+                          double ref_seconds, const char *ref_note, brg_bench_results *all)
+{
+    const char *names[BRG_BENCH_MAX_VARIANTS] = {NULL};
+    int n = c->ops->variants ? c->ops->variants(c, run->dev, names, BRG_BENCH_MAX_VARIANTS) : 1;
+    int failed = 0;
+    for (int v = 0; v < n; v++) {
+        brg_bench_result r = variant_result(c, proto, run, names[v], ref_seconds, ref_note);
+        if (ready) measure_on(opts, c, run, v, ref_seconds, &r);
+        int f = record(all, &r);
+        if (f < 0) return -1;
+        failed += f;
+    }
+    return failed;
+}
+
 int brg_bench_measure_case(const brg_bench_options *opts, brg_bench_case *c,
                            const brg_bench_runner *runners, int n_runners,
                            brg_bench_results *all)
@@ -240,13 +322,12 @@ int brg_bench_measure_case(const brg_bench_options *opts, brg_bench_case *c,
     int failed = 0;
     brg_bench_result proto = result_for(c, "");
     int ready = prepare(opts, c, &proto);
+    char ref_note[BRG_BENCH_REASON_LEN] = "";
+    double ref_seconds = ready ? reference(opts, c, runners, n_runners, ref_note,
+                                           sizeof ref_note) : NAN;
     for (int i = 0; i < n_runners; i++) {
-        const brg_bench_runner *run = &runners[i];
-        if (!run->dev) continue; /* reported once, as a runner */
-        brg_bench_result r = proto;
-        snprintf(r.runner, sizeof r.runner, "%s", run->spec);
-        if (ready) measure_on(opts, c, run, &r);
-        int f = record(all, &r);
+        if (!runners[i].dev) continue; /* reported once, as a runner */
+        int f = measure_runner(opts, c, &runners[i], ready, &proto, ref_seconds, ref_note, all);
         if (f < 0) {
             failed = -1;
             break;

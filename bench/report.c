@@ -46,8 +46,11 @@ static void print_value(FILE *f, const char *key, double v, const char *detail)
 static void print_cpu(FILE *f, const brg_bench_machine *m)
 {
     char d[128];
-    snprintf(d, sizeof d, "(streaming read, %d threads, %zu MiB, median of 7; best %.2f)",
-             m->threads, m->mem_read_bytes / MIB, m->mem_read_best_gbs);
+    if (m->mem_read_bytes)
+        snprintf(d, sizeof d, "(streaming read, %d threads, %zu MiB, median of 7; best %.2f)",
+                 m->threads, m->mem_read_bytes / MIB, m->mem_read_best_gbs);
+    else
+        snprintf(d, sizeof d, "(not measured)");
     fprintf(f, "  %-10s", "cpu");
     print_value(f, "mem_read_gbs", m->mem_read_gbs, d);
     snprintf(d, sizeof d, "(OpenBLAS cblas_sgemm %d^3, median of 5; best %.2f)", m->sgemm_n,
@@ -64,8 +67,11 @@ static void print_device(FILE *f, const brg_bench_runner *r)
     }
     char d[128];
     fprintf(f, "  %-10s%s\n", r->spec, r->name);
-    snprintf(d, sizeof d, "(device copy, 2 x %zu MiB read+written, median of 7; best %.2f)",
-             r->ceiling_bytes / MIB, r->mem_read_best_gbs);
+    if (r->ceiling_bytes)
+        snprintf(d, sizeof d, "(device copy, 2 x %zu MiB read+written, median of 7; best %.2f)",
+                 r->ceiling_bytes / MIB, r->mem_read_best_gbs);
+    else
+        snprintf(d, sizeof d, "(not measured)");
     fprintf(f, "  %-10s", "");
     print_value(f, "mem_read_gbs", r->mem_read_gbs, d);
     fprintf(f, "  %-10s", "");
@@ -84,13 +90,13 @@ void brg_bench_print_machine(FILE *f, const brg_bench_machine *m, const brg_benc
     fflush(f);
 }
 
-enum { W_WORKLOAD = 12, W_PARAMS = 36, W_RUNNER = 8 };
+enum { W_WORKLOAD = 12, W_PARAMS = 42, W_RUNNER = 8 };
 
 void brg_bench_print_header(FILE *f)
 {
-    fprintf(f, "%-*s %-*s %-*s %10s %10s %10s %8s %8s  %s\n", W_WORKLOAD, "workload", W_PARAMS,
-            "params", W_RUNNER, "runner", "median s", "min s", "max s", "GB/s", "of limit",
-            "check");
+    fprintf(f, "%-*s %-*s %-*s %10s %10s %10s %8s %8s %8s  %s\n", W_WORKLOAD, "workload",
+            W_PARAMS, "params", W_RUNNER, "runner", "median s", "min s", "max s", "GB/s",
+            "GFLOP/s", "of limit", "check");
     fflush(f);
 }
 
@@ -127,8 +133,10 @@ void brg_bench_print_result(FILE *f, const brg_bench_result *r)
     print_number(f, 10, 6, r->seconds_min);
     print_number(f, 10, 6, r->seconds_max);
     print_rate(f, 8, r->gbs);
+    print_rate(f, 8, r->gflops);
     print_rate(f, 8, r->fraction_of_limit);
     fprintf(f, "  %s\n", r->check);
+    if (r->note[0]) fprintf(f, "%*s  %s\n", W_WORKLOAD, "", r->note);
     fflush(f);
 }
 
@@ -257,6 +265,14 @@ static void json_result(FILE *f, const brg_bench_result *r)
         fprintf(f, "%" PRId64, r->peak_bytes);
     else
         fputs("null", f);
+    if (isfinite(r->sgemm_seconds)) { /* extras: the reference, and how it was made */
+        fputs(",\n      \"sgemm_seconds\": ", f);
+        json_num(f, r->sgemm_seconds);
+    }
+    if (r->note[0]) {
+        fputs(", \"note\": ", f);
+        json_str(f, r->note);
+    }
     fputs("}", f);
 }
 
@@ -381,6 +397,8 @@ static void csv_row(FILE *f, const brg_bench_result *r)
     csv_num(f, r->fraction_of_limit);
     fputc(',', f);
     if (r->peak_bytes >= 0) fprintf(f, "%" PRId64, r->peak_bytes);
+    fputc(',', f);
+    csv_num(f, r->sgemm_seconds);
     fputc('\n', f);
 }
 
@@ -392,7 +410,7 @@ int brg_bench_write_csv(const char *path, const brg_bench_results *all)
         return -1;
     }
     fputs("workload,params,runner,seconds,seconds_min,seconds_max,repeats,check,gbs,gflops,"
-          "fraction_of_limit,peak_bytes\n", f);
+          "fraction_of_limit,peak_bytes,sgemm_seconds\n", f);
     for (size_t i = 0; i < all->count; i++)
         if (all->items[i].outcome == BRG_BENCH_MEASURED) csv_row(f, &all->items[i]);
     return close_checked(f, path);

@@ -5,6 +5,7 @@
 #include "bench.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -13,6 +14,49 @@ double brg_bench_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double brg_bench_median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof v[0], cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+void brg_bench_touch(void *p, size_t bytes)
+{
+    volatile unsigned char *b = p;
+    for (size_t i = 0; i < bytes; i += 4096) b[i] = 0;
+    if (bytes) b[bytes - 1] = 0;
+}
+
+/* Writing 5 to clear_refs sets VmHWM back to the current resident set
+ * (Linux >= 4.0), so the next VmHWM is the peak since this point rather
+ * than since the process began. */
+int brg_bench_hwm_reset(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (!f) return 0;
+    int ok = fputs("5", f) >= 0;
+    if (fclose(f) != 0) ok = 0;
+    return ok;
+}
+
+int64_t brg_bench_hwm_bytes(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    long long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %lld kB", &kb) == 1) break;
+    fclose(f);
+    return kb >= 0 ? (int64_t)kb * 1024 : -1;
 }
 
 typedef struct range_task {
