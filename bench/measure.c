@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/resource.h>
 
 #define GIB (1024.0 * 1024.0 * 1024.0)
@@ -325,6 +326,11 @@ int brg_bench_measure_case(const brg_bench_options *opts, brg_bench_case *c,
     char ref_note[BRG_BENCH_REASON_LEN] = "";
     double ref_seconds = ready ? reference(opts, c, runners, n_runners, ref_note,
                                            sizeof ref_note) : NAN;
+    /* After a threaded call, OpenBLAS's idle workers spin (sched_yield) for
+     * up to 2^OPENBLAS_THREAD_TIMEOUT cycles (default 2^28, ~0.1 s) and
+     * take half of a 2-core machine from whatever runs next: measured, a
+     * 22 ms top-k took 45 ms right after the reference. Let them sleep. */
+    if (!isnan(ref_seconds)) nanosleep(&(struct timespec){0, 300000000}, NULL);
     for (int i = 0; i < n_runners; i++) {
         if (!runners[i].dev) continue; /* reported once, as a runner */
         int f = measure_runner(opts, c, &runners[i], ready, &proto, ref_seconds, ref_note, all);

@@ -133,9 +133,17 @@ static float key_float(uint32_t k)
     return f;
 }
 
+/* Reservoir capacity: kp kept plus room for at least 48 arrivals between
+ * trims. A trim costs a quickselect over the whole reservoir, so room for
+ * only kp more (2 kp) trims too often when kp is small. */
+static int64_t reservoir_cap(int64_t kp)
+{
+    return kp + (kp > 48 ? kp : 48);
+}
+
 /* A query's screening candidates in one thread slot. */
 typedef struct reservoir {
-    cand *c;          /* capacity 2 * kp */
+    cand *c;          /* capacity reservoir_cap(kp) */
     int64_t n;
     double theta;     /* rows screening at or below it cannot enter */
     atomic_uint *shared; /* the query's threshold over all slots (a float key) */
@@ -148,7 +156,7 @@ static void reservoir_push(reservoir *r, int64_t kp, double s, int64_t i)
 {
     r->c[r->n].s = s;
     r->c[r->n].i = i;
-    if (++r->n < 2 * kp) return;
+    if (++r->n < reservoir_cap(kp)) return;
     select_best(r->c, r->n, kp);
     r->n = kp;
     r->theta = r->c[kp - 1].s;
@@ -200,15 +208,6 @@ static slot *acquire_slot(topk_job *j)
         }
 }
 
-typedef float brg_v8f __attribute__((vector_size(32)));
-typedef int brg_v8i __attribute__((vector_size(32)));
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_THREAD__)
-#define BRG_CPU_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define BRG_CPU_CLONES
-#endif
-
 /* A screening score that overflowed (+-Inf, or NaN from Inf - Inf) says
  * nothing about the row: it becomes +Inf, so the row is always a candidate
  * and its exact score decides. */
@@ -217,28 +216,75 @@ static inline float screened(float v)
     return v >= -FLT_MAX && v <= FLT_MAX ? v : INFINITY;
 }
 
-/* Offer one query's row of screening scores to its reservoir. Almost every
- * score is below the threshold once the reservoir has warmed up, so eight
- * at a time are scaled and compared, and only a block with a score above
- * the threshold goes through the scalar path. */
-BRG_CPU_CLONES static void scan_row(const float *row, const float *binv, int64_t nbr, float qinv,
-                                    int64_t b0, reservoir *res, int64_t kp)
+enum { SKIP_BLOCK = 64 };
+
+/* Which of a block of SKIP_BLOCK scaled scores may be candidates: above
+ * theta, or not finite (bit i of the result for score i). Almost every
+ * block has none once the reservoir has warmed up, and the rest have one
+ * or two, so the scan visits only the set bits. */
+static uint64_t block_hits_portable(const float *row, const float *binv, float qinv, float theta)
+{
+    uint64_t mask = 0;
+    for (int i = 0; i < SKIP_BLOCK; i++) {
+        float v = row[i] * qinv * binv[i];
+        if (v > theta || !(v >= -FLT_MAX && v <= FLT_MAX)) mask |= 1ull << i;
+    }
+    return mask;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_THREAD__)
+#include <immintrin.h>
+__attribute__((target("avx2"))) static uint64_t block_hits_avx2(const float *row, const float *binv,
+                                                               float qinv, float theta)
+{
+    const __m256 q = _mm256_set1_ps(qinv), t = _mm256_set1_ps(theta);
+    const __m256 lo = _mm256_set1_ps(-FLT_MAX), hi = _mm256_set1_ps(FLT_MAX);
+    uint64_t mask = 0;
+    for (int i = 0; i < SKIP_BLOCK; i += 8) {
+        __m256 v = _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(row + i), q), _mm256_loadu_ps(binv + i));
+        __m256 finite = _mm256_and_ps(_mm256_cmp_ps(v, lo, _CMP_GE_OQ), _mm256_cmp_ps(v, hi, _CMP_LE_OQ));
+        __m256 hit = _mm256_or_ps(_mm256_cmp_ps(v, t, _CMP_GT_OQ),
+                                  _mm256_xor_ps(finite, _mm256_castsi256_ps(_mm256_set1_epi32(-1))));
+        mask |= (uint64_t)(unsigned)_mm256_movemask_ps(hit) << i;
+    }
+    return mask;
+}
+
+typedef uint64_t (*block_fn)(const float *, const float *, float, float);
+
+/* Chosen once per process: AVX2 where the CPU has it. */
+static block_fn block_hits(void)
+{
+    static _Atomic(block_fn) chosen;
+    block_fn f = atomic_load_explicit(&chosen, memory_order_relaxed);
+    if (!f) {
+        f = __builtin_cpu_supports("avx2") ? block_hits_avx2 : block_hits_portable;
+        atomic_store_explicit(&chosen, f, memory_order_relaxed);
+    }
+    return f;
+}
+#else
+typedef uint64_t (*block_fn)(const float *, const float *, float, float);
+static block_fn block_hits(void)
+{
+    return block_hits_portable;
+}
+#endif
+
+/* Offer one query's row of screening scores to its reservoir. */
+static void scan_row(const float *row, const float *binv, int64_t nbr, float qinv, int64_t b0,
+                     reservoir *res, int64_t kp, block_fn hits)
 {
     int64_t r = 0;
-    reservoir_threshold(res);
-    for (; r + 8 <= nbr; r += 8) {
-        brg_v8f x, b;
-        memcpy(&x, row + r, sizeof x);
-        memcpy(&b, binv + r, sizeof b);
-        brg_v8f v = x * qinv * b;
-        brg_v8i finite = (v >= -FLT_MAX) & (v <= FLT_MAX);
-        brg_v8i hit = (v > (float)res->theta) | ~finite;
-        long long words[4];
-        memcpy(words, &hit, sizeof words);
-        if (!(words[0] | words[1] | words[2] | words[3])) continue;
-        for (int l = 0; l < 8; l++) {
-            float s = screened(v[l]);
-            if (s > res->theta) reservoir_push(res, kp, s, b0 + r + l);
+    float theta = (float)reservoir_threshold(res);
+    for (; r + SKIP_BLOCK <= nbr; r += SKIP_BLOCK) {
+        for (uint64_t m = hits(row + r, binv + r, qinv, theta); m; m &= m - 1) {
+            int l = __builtin_ctzll(m);
+            float s = screened(row[r + l] * qinv * binv[r + l]);
+            if (s > res->theta) {
+                reservoir_push(res, kp, s, b0 + r + l);
+                theta = (float)reservoir_threshold(res);
+            }
         }
     }
     for (; r < nbr; r++) {
@@ -252,6 +298,7 @@ static void screen_subtiles(int64_t begin, int64_t end, void *ctx)
 {
     topk_job *j = ctx;
     const brg_topk_call *c = j->call;
+    const block_fn hits = block_hits();
     slot *s = acquire_slot(j);
     for (int64_t t = begin; t < end; t++) {
         int64_t b0 = t * j->tb_sub, nbr = c->nb - b0 < j->tb_sub ? c->nb - b0 : j->tb_sub;
@@ -265,7 +312,7 @@ static void screen_subtiles(int64_t begin, int64_t end, void *ctx)
         for (int64_t q = 0; q < j->rows; q++) {
             double qn = j->qn[q];
             float qinv = c->metric == BRG_METRIC_INNER_PRODUCT ? 1.0f : qn > 0 ? (float)(1.0 / qn) : 0.0f;
-            scan_row(s->scores + q * nbr, s->binv, nbr, qinv, b0, &s->res[q], j->kp);
+            scan_row(s->scores + q * nbr, s->binv, nbr, qinv, b0, &s->res[q], j->kp, hits);
         }
     }
     atomic_store(&s->busy, 0);
@@ -339,7 +386,7 @@ static void finish_query(topk_job *j, int64_t q, cand *scratch)
 static void finish_queries(int64_t begin, int64_t end, void *ctx)
 {
     topk_job *j = ctx;
-    int64_t need = (int64_t)j->nslots * 2 * j->kp;
+    int64_t need = (int64_t)j->nslots * reservoir_cap(j->kp);
     if (need < j->call->k) need = j->call->k;
     cand *scratch = brg_malloc((size_t)need * sizeof *scratch);
     if (!scratch) {
@@ -391,7 +438,7 @@ brg_status brg_cpu_row_norms(void *ctx, const float *x, int64_t rows, int64_t di
 static brg_status alloc_slots(topk_job *j)
 {
     size_t per_slot_scores = (size_t)j->tq * (size_t)j->tb_sub;
-    size_t res_cands = (size_t)j->tq * 2 * (size_t)j->kp;
+    size_t res_cands = (size_t)j->tq * (size_t)reservoir_cap(j->kp);
     j->slots = brg_calloc((size_t)j->nslots, sizeof *j->slots);
     j->res_pool = brg_malloc((size_t)j->nslots * res_cands * sizeof(cand));
     j->theta = brg_malloc((size_t)j->tq * sizeof *j->theta);
@@ -406,7 +453,7 @@ static brg_status alloc_slots(topk_job *j)
         if (!sl->scores || !sl->binv || !sl->res)
             return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "top-k score tiles");
         for (int64_t q = 0; q < j->tq; q++) {
-            sl->res[q].c = j->res_pool + ((size_t)s * (size_t)j->tq + (size_t)q) * 2 * (size_t)j->kp;
+            sl->res[q].c = j->res_pool + ((size_t)s * (size_t)j->tq + (size_t)q) * (size_t)reservoir_cap(j->kp);
             sl->res[q].shared = &j->theta[q];
         }
     }
@@ -432,7 +479,7 @@ brg_topk_costs brg_cpu_topk_costs(const brg_topk_call *c, int nslots)
     brg_topk_costs k = {0};
     k.fixed = c->db_norms ? 0 : (size_t)c->nb * sizeof(double);
     k.per_query = sizeof(double) + sizeof(atomic_uint) +
-                  (size_t)nslots * (2 * (size_t)kp * sizeof(cand) + sizeof(reservoir));
+                  (size_t)nslots * ((size_t)reservoir_cap(kp) * sizeof(cand) + sizeof(reservoir));
     k.per_db_row = (size_t)nslots * sizeof(float);
     k.per_score = (size_t)nslots * sizeof(float);
     k.tq_max = TQ_MAX;
