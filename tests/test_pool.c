@@ -593,6 +593,42 @@ START_TEST(a_process_worker_that_calls_exit_is_a_worker_error_at_its_item)
 }
 END_TEST
 
+/* A forked worker may use the CPU backend although the parent's worker team
+ * does not exist in it: the team is rebuilt in the child (pthread_atfork). */
+enum { FORK_ROWS = 64, FORK_COLS = 40000 };
+
+static brg_status cpu_mean_task(int64_t i, void *result, void *ctx)
+{
+    const double *x = ctx;
+    brg_device *dev;
+    brg_status st = brg_device_open("cpu", &dev);
+    if (st != BRG_OK) return st;
+    double means[FORK_ROWS];
+    st = brg_mean_rows_f64(dev, x, FORK_ROWS, FORK_COLS, means);
+    brg_device_close(dev);
+    *(double *)result = means[i % FORK_ROWS];
+    return st;
+}
+
+START_TEST(process_workers_may_use_the_cpu_backend_after_the_parent_did)
+{
+    double *x = malloc((size_t)FORK_ROWS * FORK_COLS * sizeof *x), want[FORK_ROWS], got[8];
+    ck_assert_ptr_nonnull(x);
+    brg_test_fill_f64(x, (int64_t)FORK_ROWS * FORK_COLS, 0, 1, 77);
+    brg_device *dev;
+    BRG_ASSERT_OK(brg_device_open("cpu", &dev));
+    BRG_ASSERT_OK(brg_mean_rows_f64(dev, x, FORK_ROWS, FORK_COLS, want)); /* starts the team */
+    brg_device_close(dev);
+    brg_pool_options o = {.kind = BRG_POOL_PROCESSES, .workers = 2};
+    brg_pool *pool;
+    BRG_ASSERT_OK(brg_pool_create(&o, &pool));
+    BRG_ASSERT_OK(brg_pool_map(pool, cpu_mean_task, x, 8, got, sizeof got[0], NULL));
+    for (int i = 0; i < 8; i++) ck_assert_double_eq(got[i], want[i]);
+    brg_pool_free(pool);
+    free(x);
+}
+END_TEST
+
 START_TEST(process_maps_leave_no_child_behind)
 {
     static int64_t r[500];
@@ -764,6 +800,7 @@ static void add_kind(Suite *s, brg_pool_kind kind)
         tcase_add_test(tc, a_process_worker_killed_by_a_signal_is_a_worker_error_at_its_item);
         tcase_add_test(tc, a_process_worker_that_calls_exit_is_a_worker_error_at_its_item);
         tcase_add_test(tc, process_maps_leave_no_child_behind);
+        tcase_add_test(tc, process_workers_may_use_the_cpu_backend_after_the_parent_did);
     }
     suite_add_tcase(s, tc);
 }
