@@ -1,0 +1,57 @@
+/* bench --compare: two bench JSON documents (design.md §8) side by side.
+ *
+ * A result is identified by its workload, its runner and its params object
+ * (a set of key/value pairs: order does not matter; numbers compare exactly
+ * as doubles, strings byte for byte). For a result in both documents:
+ *
+ *   spread = (seconds_max - seconds_min) / seconds   in each document
+ *   ratio  = new seconds / old seconds               (the medians)
+ *
+ * It moved when |ratio - 1| > max(spread old, spread new): the change is
+ * larger than the run-to-run noise either run saw. Every moved result is
+ * printed, one line each; a moved result with ratio > 1 + threshold is a
+ * slowdown beyond the threshold. A result whose seconds is null (not
+ * measured) is skipped and counted; one present in a single document is
+ * listed as "only in OLD" or "only in NEW". The output ends with a one-line
+ * summary, and is that line alone when nothing moved.
+ *
+ * Independent of the rest of the bench (no brigade call), so that the
+ * libFuzzer harness tests/fuzz/fuzz_compare.c links this file alone.
+ * Not thread-safe with other users of cJSON's global error pointer. */
+#ifndef BRG_BENCH_COMPARE_H
+#define BRG_BENCH_COMPARE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Inputs larger than this are refused (exit status 2): a results document
+ * is kilobytes, and cJSON needs about 64 bytes per value it holds. */
+#define BRG_BENCH_COMPARE_MAX_BYTES ((size_t)16 << 20)
+
+/* Compare the documents old_json[0, old_len) and new_json[0, new_len) (need
+ * not be NUL-terminated; only read). threshold is a fraction (0.10 = 10%),
+ * finite and >= 0. Report lines go to out, errors to err (both open, not
+ * closed); messages name the documents "OLD" and "NEW".
+ * Returns the exit status: 0 no slowdown beyond the threshold, 1 at least
+ * one, 2 a document that is not valid JSON or not a bench results document
+ * (what is wrong and where, e.g. "results[3].seconds: expected a number or
+ * null"), a bad threshold, or out of memory. */
+int brg_bench_compare_buffers(const char *old_json, size_t old_len, const char *new_json,
+                              size_t new_len, double threshold, FILE *out, FILE *err);
+
+/* The same on two files, which messages name by their paths. A file that
+ * cannot be read is exit status 2. */
+int brg_bench_compare_files(const char *old_path, const char *new_path, double threshold,
+                            FILE *out, FILE *err);
+
+/* 1 when argv has a "--compare" argument: bench then runs
+ * brg_bench_compare_main instead of any workload. */
+int brg_bench_compare_wanted(int argc, char **argv);
+
+/* `bench --compare OLD.json NEW.json [--threshold PCT]` (PCT in percent,
+ * default 10; "10", "10%" and "--threshold=10" all work): the exit status
+ * of brg_bench_compare_files on stdout and stderr, or 2 for a bad command
+ * line (message on stderr), or 0 after --help. */
+int brg_bench_compare_main(int argc, char **argv);
+
+#endif
