@@ -4,6 +4,7 @@
  * Exit status: 0 when every measured case ran (and passed --check), 1 when a
  * check failed or a brigade call failed, 2 for a bad command line. */
 #include "bench.h"
+#include "compare.h"
 
 #include <errno.h>
 #include <math.h>
@@ -12,30 +13,22 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The workloads this version measures, in report order. */
+/* The workloads, in the tutorial's order: Part 1 (pools), Part 2 (means),
+ * Part 3 (cosine top-k). mean_chunks has two entries: its pool form
+ * (Part 1) and its kernel form on devices (Part 2's comparison). */
 static const brg_bench_workload *const workloads[] = {
+    &brg_bench_sleep,
+    &brg_bench_prime_heavy,
+    &brg_bench_prime_range,
+    &brg_bench_file_write,
+    &brg_bench_big_alloc,
+    &brg_bench_mean_chunks_pools,
+    &brg_bench_dispatch,
     &brg_bench_mean_rows,
     &brg_bench_mean_chunks,
     &brg_bench_cosine_topk,
 };
 #define N_WORKLOADS (sizeof workloads / sizeof workloads[0])
-
-/* Contract names (design.md §8) still to come: asking for one is an error
- * that says so, rather than "unknown". */
-static const char *const planned_workloads[] = {
-    "sleep", "prime_heavy", "prime_range", "file_write", "big_alloc",
-};
-
-void brg_bench_progress(const brg_bench_options *opts, const char *fmt, ...)
-{
-    if (!opts->progress) return;
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("bench: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
 
 /* ---- options ------------------------------------------------------------------ */
 
@@ -45,10 +38,12 @@ static void usage(FILE *f)
           "Measures brigade's workloads on every available runner, after the machine's\n"
           "ceilings (read bandwidth, sgemm) measured in the same run.\n"
           "\n"
-          "  --workload NAME   mean_rows, mean_chunks, cosine_topk (repeatable or comma\n"
-          "                    list; default all)\n"
-          "  --runner SPEC     cpu, cuda[:N], hip[:N], emu[:32|:64] (repeatable or comma\n"
-          "                    list; default cpu and every CUDA and HIP device)\n"
+          "  --workload NAME   sleep, prime_heavy, prime_range, file_write, big_alloc,\n"
+          "                    mean_chunks, dispatch, mean_rows, cosine_topk (repeatable\n"
+          "                    or comma list; default all)\n"
+          "  --runner SPEC     sequential, threads, processes, openmp (pools), cpu,\n"
+          "                    cuda[:N], hip[:N], emu[:32|:64] (repeatable or comma list;\n"
+          "                    default the four pools, cpu and every CUDA and HIP device)\n"
           "  --size SIZE       small (default: the quick cases) or seed (every tutorial size)\n"
           "  --suite SUITE     quick (= --size small), seed (= --size seed), or huge: the\n"
           "                    cosine top-k case nb=1e5 dim=1000 nq=1e5 alone, once, under\n"
@@ -60,8 +55,15 @@ static void usage(FILE *f)
           "  --check           compare every result with a long double oracle\n"
           "  --json FILE       write the results as one JSON document\n"
           "  --csv FILE        write one CSV row per result\n"
-          "  --workers N       workers for pool workloads (none in this version)\n"
+          "  --report DIR      write DIR/report.md (the tutorial's tables beside ours),\n"
+          "                    DIR/results.json, and charts (DIR/partN.png with gnuplot)\n"
+          "  --workers N       pool workers (default: online cores; sleep: one per task,\n"
+          "                    up to 64)\n"
           "  --quiet           no progress lines on stderr\n"
+          "  --compare OLD NEW compare two --json files instead of running: print every\n"
+          "                    result whose median moved beyond the run-to-run spread;\n"
+          "                    exit status 1 on a slowdown beyond --threshold PCT\n"
+          "                    (percent, default 10), 2 when a file is not a results file\n"
           "  --help            this text\n",
           f);
 }
@@ -162,7 +164,6 @@ static int parse_bytes(const char *value, const char *option, size_t *out)
 /* One option that takes a value. */
 static int apply_option(brg_bench_options *o, const char *name, const char *value)
 {
-    int workers;
     if (strcmp(name, "--workload") == 0)
         return add_list(o->workloads, &o->n_workloads, value, name);
     if (strcmp(name, "--runner") == 0) return add_list(o->runners, &o->n_runners, value, name);
@@ -174,13 +175,18 @@ static int apply_option(brg_bench_options *o, const char *name, const char *valu
     }
     if (strcmp(name, "--workspace") == 0) return parse_bytes(value, name, &o->workspace_bytes);
     if (strcmp(name, "--scale") == 0) return parse_scale(value, &o->scale);
-    if (strcmp(name, "--workers") == 0) return parse_int(value, name, 1, 4096, &workers);
+    if (strcmp(name, "--workers") == 0) return parse_int(value, name, 1, 4096, &o->workers);
     if (strcmp(name, "--json") == 0) {
         o->json_path = value;
         return 0;
     }
     if (strcmp(name, "--csv") == 0) {
         o->csv_path = value;
+        return 0;
+    }
+    if (strcmp(name, "--report") == 0) {
+        if (!value[0]) return bad_usage("--report needs a directory");
+        o->report_dir = value;
         return 0;
     }
     return bad_usage("unknown option '%s'", name);
@@ -195,7 +201,7 @@ static int is_flag(const char *name)
 static int takes_value(const char *name)
 {
     static const char *const names[] = {"--workload", "--runner", "--size", "--suite",
-                                        "--repeat", "--scale", "--workers", "--json", "--csv",
+                                        "--repeat", "--scale", "--workers", "--json", "--csv", "--report",
                                         "--workspace"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(name, names[i]) == 0) return 1;
@@ -240,10 +246,8 @@ static int check_workloads(const brg_bench_options *o)
 {
     for (int i = 0; i < o->n_workloads; i++) {
         if (find_workload(o->workloads[i])) continue;
-        for (size_t k = 0; k < sizeof planned_workloads / sizeof planned_workloads[0]; k++)
-            if (strcmp(o->workloads[i], planned_workloads[k]) == 0)
-                return bad_usage("--workload %s: not implemented yet", o->workloads[i]);
-        return bad_usage("--workload: unknown workload '%s' (known: mean_rows, mean_chunks, "
+        return bad_usage("--workload: unknown workload '%s' (known: sleep, prime_heavy, "
+                         "prime_range, file_write, big_alloc, mean_chunks, dispatch, mean_rows, "
                          "cosine_topk)", o->workloads[i]);
     }
     return 0;
@@ -296,20 +300,26 @@ static int plan_all(const brg_bench_options *o, brg_bench_case *cases, int *coun
     return 0;
 }
 
-/* The ceilings: the CPU's for the cpu runner, a copy bandwidth per device. */
+/* The ceilings of the runners that have none yet: the CPU's (measured
+ * once) for the cpu runner and the pools, a copy bandwidth per device. */
 static void measure_ceilings(const brg_bench_options *o, brg_bench_machine *m,
                              brg_bench_runner *runners, int n_runners)
 {
-    brg_bench_machine_measure(o, m);
     for (int i = 0; i < n_runners; i++) {
         brg_bench_runner *r = &runners[i];
-        if (!r->dev) continue;
-        if (brg_device_get_kind(r->dev) == BRG_DEVICE_CPU) {
+        if (!r->available) continue;
+        if (r->is_pool || brg_device_get_kind(r->dev) == BRG_DEVICE_CPU) {
             r->mem_read_gbs = m->mem_read_gbs;
             r->sgemm_gflops = m->sgemm_gflops;
-            r->probe = m->read_probe; /* the cpu runner owns it from here */
-            m->read_probe = NULL;
-        } else if (o->size != BRG_BENCH_HUGE) {
+            if (!r->is_pool && !r->probe) { /* the cpu runner owns it from here */
+                r->probe = m->read_probe;
+                m->read_probe = NULL;
+            }
+            continue;
+        }
+        if (r->ceiling_done) continue;
+        r->ceiling_done = 1;
+        if (o->size != BRG_BENCH_HUGE) {
             brg_bench_device_ceiling(o, r);
         } else { /* no memory-bound workload; keep the device's memory for top-k */
             r->mem_read_gbs = r->sgemm_gflops = NAN;
@@ -321,7 +331,7 @@ static void measure_ceilings(const brg_bench_options *o, brg_bench_machine *m,
 static int record_unavailable(const brg_bench_runner *runners, int n, brg_bench_results *all)
 {
     for (int i = 0; i < n; i++) {
-        if (runners[i].dev) continue;
+        if (runners[i].available || runners[i].deferred) continue;
         brg_bench_result r;
         memset(&r, 0, sizeof r);
         snprintf(r.runner, sizeof r.runner, "%s", runners[i].spec);
@@ -336,16 +346,32 @@ static int record_unavailable(const brg_bench_runner *runners, int n, brg_bench_
     return 0;
 }
 
+/* The passes (see run). */
+static int pass_pools(const brg_bench_runner *r)
+{
+    return r->is_pool && r->pool_kind != BRG_POOL_OPENMP;
+}
+
+static int pass_openmp(const brg_bench_runner *r)
+{
+    return r->is_pool && r->pool_kind == BRG_POOL_OPENMP;
+}
+
+static int pass_devices(const brg_bench_runner *r)
+{
+    return !r->is_pool;
+}
+
 static int measure_cases(const brg_bench_options *o, brg_bench_case *cases, int n_cases,
-                         const brg_bench_runner *runners, int n_runners, brg_bench_results *all)
+                         const brg_bench_runner *runners, int n_runners,
+                         brg_bench_runner_filter want, int last, brg_bench_results *all)
 {
     int failed = 0;
-    brg_bench_print_header(stdout);
     for (int i = 0; i < n_cases; i++) {
-        int f = brg_bench_measure_case(o, &cases[i], runners, n_runners, all);
-        if (f < 0) {
+        int f = brg_bench_measure_case(o, &cases[i], runners, n_runners, want, last, all);
+        if (f < 0) { /* the case itself is destroyed when last */
             failed = -1;
-            for (int k = i + 1; k < n_cases; k++) cases[k].ops->destroy(&cases[k]);
+            for (int k = i + 1; k < n_cases && last; k++) cases[k].ops->destroy(&cases[k]);
             break;
         }
         failed += f;
@@ -361,6 +387,8 @@ static int write_files(const brg_bench_options *o, const brg_bench_machine *m,
     if (o->json_path && brg_bench_write_json(o->json_path, m, runners, n_runners, all) != 0)
         bad = 1;
     if (o->csv_path && brg_bench_write_csv(o->csv_path, all) != 0) bad = 1;
+    if (o->report_dir && brg_bench_write_report(o->report_dir, m, runners, n_runners, all) != 0)
+        bad = 1;
     return bad;
 }
 
@@ -374,27 +402,70 @@ typedef struct bench_state {
     brg_bench_results results;
 } bench_state;
 
+/* Three passes, in an order the library's fork rules dictate (docs/pools.md):
+ *   1. the sequential, thread and process pools, while no GPU runtime and
+ *      no OpenMP lives in the process (a process pool may fork);
+ *   2. the OpenMP pool (libgomp starts here; no process pool runs after);
+ *   3. the GPU runners, opened only now, and the other devices.
+ * Each case is planned once and destroyed after its last pass. */
 static int run(bench_state *b)
 {
     const brg_bench_options *o = &b->opts;
     int rc = brg_bench_open_runners(o, b->runners, &b->n_runners);
     if (rc) return rc;
-    if (plan_all(o, b->cases, &b->n_cases) != 0 ||
-        record_unavailable(b->runners, b->n_runners, &b->results) != 0) {
+    if (plan_all(o, b->cases, &b->n_cases) != 0) {
         for (int i = 0; i < b->n_cases; i++) b->cases[i].ops->destroy(&b->cases[i]);
         return 1;
     }
+    int total = 0;
+    for (int i = 0; i < b->n_cases; i++) /* every pass: the filters split the runners */
+        total += brg_bench_count_runs(&b->cases[i], b->runners, b->n_runners, NULL);
+    brg_bench_progress_plan(total);
+    brg_bench_machine_measure(o, &b->machine);
+    brg_bench_progress_clear();
+    /* A fork copies the parent's page tables: with the probe's 1 GiB
+     * resident, each process-pool fork took 40 ms instead of 0.2 ms here.
+     * The pools run without it; the devices' pass makes a new one. */
+    int had_probe = b->machine.read_probe != NULL;
+    brg_bench_probe_free(b->machine.read_probe);
+    b->machine.read_probe = NULL;
     measure_ceilings(o, &b->machine, b->runners, b->n_runners);
     brg_bench_print_machine(stdout, &b->machine, b->runners, b->n_runners);
+    brg_bench_print_header(stdout);
+    int failed = measure_cases(o, b->cases, b->n_cases, b->runners, b->n_runners, pass_pools,
+                               0, &b->results);
+    if (failed >= 0)
+        failed = measure_cases(o, b->cases, b->n_cases, b->runners, b->n_runners, pass_openmp,
+                               0, &b->results);
+    if (failed >= 0) {
+        if (had_probe) b->machine.read_probe = brg_bench_read_probe_new(o, b->machine.threads);
+        brg_bench_progress(o, "opening the GPU runners");
+        brg_bench_open_deferred(b->runners, &b->n_runners);
+        measure_ceilings(o, &b->machine, b->runners, b->n_runners);
+        brg_bench_progress_clear();
+        fputs("\ndevices:\n", stdout);
+        brg_bench_print_devices(stdout, b->runners, b->n_runners);
+        brg_bench_print_header(stdout);
+    }
     brg_bench_probe_free(b->machine.read_probe); /* no cpu runner took it */
     b->machine.read_probe = NULL;
-    int failed = measure_cases(o, b->cases, b->n_cases, b->runners, b->n_runners, &b->results);
+    if (failed >= 0) {
+        int f = measure_cases(o, b->cases, b->n_cases, b->runners, b->n_runners, pass_devices,
+                              1, &b->results);
+        failed = f < 0 ? f : failed + f;
+    } else { /* the results could not be stored: the last pass did not run */
+        for (int i = 0; i < b->n_cases; i++) b->cases[i].ops->destroy(&b->cases[i]);
+    }
+    brg_bench_progress_clear();
+    if (record_unavailable(b->runners, b->n_runners, &b->results) != 0) failed = -1;
+    if (failed >= 0) brg_bench_print_summary(stdout, &b->results);
     int bad_files = write_files(o, &b->machine, b->runners, b->n_runners, &b->results);
     return failed != 0 || bad_files ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
+    if (brg_bench_compare_wanted(argc, argv)) return brg_bench_compare_main(argc, argv);
     bench_state *b = calloc(1, sizeof *b);
     if (!b) {
         fputs("bench: out of memory\n", stderr);

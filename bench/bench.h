@@ -44,6 +44,7 @@ typedef struct brg_bench_options {
     int repeat;                      /* timed runs after one warm-up, >= 3 (huge: >= 1) */
     int repeat_set;                  /* --repeat was given */
     int warmup;                      /* one untimed run first (not in the huge suite) */
+    int workers;                     /* --workers: pool workers; 0: online cores */
     size_t workspace_bytes;          /* --workspace: top-k budget; 0: the library's default */
     int check;                       /* --check: compare with the oracle */
     int quiet;
@@ -51,18 +52,26 @@ typedef struct brg_bench_options {
     double scale;                    /* hidden --scale: workload sizes times this */
     const char *json_path;           /* NULL: no JSON */
     const char *csv_path;            /* NULL: no CSV */
+    const char *report_dir;          /* NULL: no report */
 } brg_bench_options;
 
-/* Progress line on stderr when opts->progress (a TTY, not --quiet). */
+/* The progress line on stderr when opts->progress (a TTY, not --quiet),
+ * rewritten in place (progress.c). plan: the measurements to come; step:
+ * one finished; clear: erase the line before printing anything else. */
 void brg_bench_progress(const brg_bench_options *opts, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void brg_bench_progress_plan(int total);
+void brg_bench_progress_step(void);
+void brg_bench_progress_clear(void);
 
 /* ---- params: the workload's parameters as the JSON "params" object ------- */
 
 typedef struct brg_bench_param {
     const char *key;                 /* static storage */
-    const char *str;                 /* static string value, or NULL for num */
+    const char *str;                 /* static string value, or NULL for a number */
     int64_t num;
+    int is_real;                     /* 1: the number is real (%.17g), not num */
+    double real;
 } brg_bench_param;
 
 typedef struct brg_bench_params {
@@ -72,6 +81,9 @@ typedef struct brg_bench_params {
 
 void brg_bench_params_int(brg_bench_params *p, const char *key, int64_t value);
 void brg_bench_params_str(brg_bench_params *p, const char *key, const char *value);
+void brg_bench_params_real(brg_bench_params *p, const char *key, double value);
+/* The value of e as text (for tables and grouping). */
+void brg_bench_param_value(const brg_bench_param *e, char *buf, size_t cap);
 /* "k=v<sep>k=v" into buf (always terminated). */
 void brg_bench_params_format(const brg_bench_params *p, const char *sep, char *buf, size_t cap);
 
@@ -84,9 +96,18 @@ typedef struct brg_bench_probe brg_bench_probe;
 double brg_bench_probe_gbs(brg_bench_probe *p);
 void brg_bench_probe_free(brg_bench_probe *p); /* NULL is fine */
 
+/* A runner is a device (dev) or a pool kind (is_pool: spec is "sequential",
+ * "threads", "processes" or "openmp", dev NULL). GPU runners are opened
+ * late (deferred), after every process-pool map: the library refuses to
+ * fork once a GPU runtime lives in the process (docs/pools.md). */
 typedef struct brg_bench_runner {
-    char spec[BRG_BENCH_NAME_LEN];   /* canonical device spec, or what was asked */
-    brg_device *dev;                 /* NULL: not available, reason says why */
+    char spec[BRG_BENCH_NAME_LEN];   /* canonical device spec, pool kind, or what was asked */
+    brg_device *dev;                 /* device runners: NULL until opened or when not available */
+    int is_pool;
+    brg_pool_kind pool_kind;         /* is_pool only */
+    int available;                   /* 0: reason says why */
+    int deferred;                    /* a GPU spec not opened yet (brg_bench_open_deferred) */
+    int ceiling_done;                /* a device's ceiling was measured (or skipped) */
     char name[256];                  /* device name, without the spec */
     char reason[BRG_BENCH_REASON_LEN];
     double mem_read_gbs;             /* the runner's ceiling (median); NAN: not measured */
@@ -109,6 +130,8 @@ typedef struct brg_bench_machine {
     brg_bench_probe *read_probe;     /* the CPU read ceiling, handed to the cpu runner */
 } brg_bench_machine;
 
+/* A new CPU read probe (its buffer resident); NULL when it cannot be made. */
+brg_bench_probe *brg_bench_read_probe_new(const brg_bench_options *opts, int threads);
 /* The CPU model, cores, and the CPU ceilings (read bandwidth, sgemm). */
 void brg_bench_machine_measure(const brg_bench_options *opts, brg_bench_machine *m);
 /* The copy-bandwidth ceiling of a device runner (sets r->mem_read_gbs). */
@@ -164,6 +187,14 @@ typedef struct brg_bench_case_i {
     /* Device-side inputs and outputs for one runner and variant; *state is
      * the runner's. */
     brg_status (*setup)(brg_bench_case *c, brg_device *dev, int variant, void **state);
+    /* Optional (NULL: pool runners skip the case). Set up for a pool runner:
+     * a pool of kind with c->workers workers. */
+    brg_status (*setup_pool)(brg_bench_case *c, brg_pool_kind kind, int workers, void **state);
+    /* Optional (NULL: no fraction for pool runners and the cpu runner's
+     * ideal time is not known). The seconds a perfect run would take on
+     * `workers` workers (sequential: 1) given the sequential median seq
+     * (NAN when not measured): NAN when there is no such limit. */
+    double (*ideal_seconds)(const brg_bench_case *c, int workers, double seq);
     /* The timed call; synchronous. */
     brg_status (*run)(void *state);
     /* Compare the last run's output with the oracle: *pass 1 or 0; detail
@@ -194,6 +225,9 @@ struct brg_bench_case {
     size_t read_bytes;               /* bytes one run reads: the GB/s numerator */
     double flops;                    /* per run; 0: gflops is null */
     const char *variant_key;         /* params key of the variant names ("path") */
+    int workers;                     /* pool runners: workers ("workers" in their params) */
+    double seq_seconds;              /* the sequential runner's median; NAN until measured */
+    int64_t note_items;              /* > 0: each result's note gives seconds per item */
     void *impl;                      /* the workload's private part */
 };
 
@@ -207,6 +241,9 @@ typedef struct brg_bench_workload {
 extern const brg_bench_workload brg_bench_mean_rows;   /* mean_workloads.c */
 extern const brg_bench_workload brg_bench_mean_chunks;
 extern const brg_bench_workload brg_bench_cosine_topk;  /* topk_workload.c */
+/* Part 1 (pool_workloads.c): the library's workload registry, by name. */
+extern const brg_bench_workload brg_bench_sleep, brg_bench_prime_heavy, brg_bench_prime_range,
+    brg_bench_file_write, brg_bench_big_alloc, brg_bench_mean_chunks_pools, brg_bench_dispatch;
 
 /* ---- results and the report (report.c) ------------------------------------ */
 
@@ -243,6 +280,8 @@ void brg_bench_results_free(brg_bench_results *all);
 
 void brg_bench_print_machine(FILE *f, const brg_bench_machine *m, const brg_bench_runner *runners,
                              int n_runners);
+/* The device runners' lines (deferred ones say so), then a blank line. */
+void brg_bench_print_devices(FILE *f, const brg_bench_runner *runners, int n_runners);
 void brg_bench_print_header(FILE *f);
 void brg_bench_print_result(FILE *f, const brg_bench_result *r);
 /* 0 on success, -1 when the file cannot be written (message on stderr). */
@@ -251,19 +290,64 @@ int brg_bench_write_json(const char *path, const brg_bench_machine *m,
                          const brg_bench_results *all);
 int brg_bench_write_csv(const char *path, const brg_bench_results *all);
 
+/* ---- groups: the tutorial's tables (summary.c) ------------------------------ */
+
+/* The params that define a case ("workers" and "path" say how a runner ran). */
+void brg_bench_group_params(const brg_bench_params *p, char *buf, size_t cap);
+/* The column of a result: its runner, and its path when it has one. */
+void brg_bench_column_name(const brg_bench_result *r, char *buf, size_t cap);
+/* The index of the first result of item i's group (itself when first). */
+int brg_bench_group_of(const brg_bench_results *all, size_t i);
+/* The sequential pool's median in the group starting at first; NAN: none. */
+double brg_bench_group_sequential(const brg_bench_results *all, size_t first);
+/* One row per group, one column per runner: medians and speed-ups. */
+void brg_bench_print_summary(FILE *f, const brg_bench_results *all);
+
+/* ---- the tutorial's numbers (tutorial.c) and the report (report_md.c) ------- */
+
+typedef struct brg_bench_tutorial_time {
+    const char *workload;
+    const char *params;              /* the case as brg_bench_group_params prints it */
+    const char *runner;              /* the tutorial's script or library */
+    const char *ours;                /* our counterpart: "sequential", "processes", "cpu", "gpu" */
+    double seconds;                  /* NAN: it did not finish (outcome says why) */
+    const char *outcome;
+    const char *source;              /* the tutorial's table */
+} brg_bench_tutorial_time;
+
+const brg_bench_tutorial_time *brg_bench_tutorial_times(int *count);
+
+/* --report DIR: report.md, results.json, and per part a .dat, a .gp and
+ * (with gnuplot on PATH) a .png. 0, or -1 with a message on stderr. */
+int brg_bench_write_report(const char *dir, const brg_bench_machine *m,
+                           const brg_bench_runner *runners, int n_runners,
+                           const brg_bench_results *all);
+
 /* ---- runners (runners.c) and measuring (measure.c) ------------------------ */
 
-/* Open the runners of opts (default: cpu and every CUDA and HIP device).
- * One that is not available is kept with dev NULL and the reason. Returns
- * 0, or 2 for a spec that is not a device spec (message on stderr). */
+/* The runners of opts (default: the four pool kinds, cpu and every CUDA
+ * and HIP device). Pools, cpu and emu are ready; GPU specs are deferred.
+ * One that is not available is kept with available 0 and the reason.
+ * Returns 0, or 2 for a spec that is neither a pool kind nor a device spec
+ * (message on stderr). */
 int brg_bench_open_runners(const brg_bench_options *opts, brg_bench_runner *runners, int *count);
+/* Open the deferred GPU runners (a "cuda" or "hip" alone becomes one runner
+ * per device). */
+void brg_bench_open_deferred(brg_bench_runner *runners, int *count);
 void brg_bench_close_runners(brg_bench_runner *runners, int count);
 
-/* Prepare case c, measure it on every available runner, append one result
- * per runner to all and print it. Returns the number of failed checks and
- * errors; -1 when the results cannot be stored. */
+/* Prepare case c, measure it on every available runner that `want`
+ * accepts (NULL: all) and that applies to it (pool runners need
+ * setup_pool), append one result per runner to all and print it. With
+ * last, destroy the case afterwards. Returns the number of failed checks
+ * and errors; -1 when the results cannot be stored. */
+typedef int (*brg_bench_runner_filter)(const brg_bench_runner *r);
 int brg_bench_measure_case(const brg_bench_options *opts, brg_bench_case *c,
                            const brg_bench_runner *runners, int n_runners,
-                           brg_bench_results *all);
+                           brg_bench_runner_filter want, int last, brg_bench_results *all);
+/* How many results brg_bench_measure_case would make (for the progress
+ * line's estimate; a deferred GPU runner counts as one). */
+int brg_bench_count_runs(const brg_bench_case *c, const brg_bench_runner *runners, int n_runners,
+                         brg_bench_runner_filter want);
 
 #endif

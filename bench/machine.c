@@ -230,59 +230,56 @@ void brg_bench_probe_free(brg_bench_probe *p)
     free(p);
 }
 
-static void measure_read(const brg_bench_options *opts, brg_bench_machine *m)
+/* The CPU read probe: a buffer far larger than the caches, resident (every
+ * page touched), and the threads' job over it. NULL when it cannot be made
+ * (message on stderr). */
+brg_bench_probe *brg_bench_read_probe_new(const brg_bench_options *opts, int threads)
 {
     size_t bytes = ceiling_bytes(opts, brg_bench_host_available());
     double *x = NULL;
     while (!(x = aligned_alloc(64, bytes)) && bytes / 2 >= CEILING_MIN_BYTES) bytes /= 2;
-    if (!x) {
-        fprintf(stderr, "bench: mem_read_gbs not measured: cannot allocate %zu MiB\n", bytes / MIB);
-        return;
-    }
-    read_job *j = calloc(1, sizeof *j);
-    if (!j) {
+    read_job *j = x ? calloc(1, sizeof *j) : NULL;
+    brg_bench_probe *p = j ? calloc(1, sizeof *p) : NULL;
+    if (!p) {
+        fprintf(stderr, "bench: mem_read_gbs not measured: cannot allocate %zu MiB\n",
+                bytes / MIB);
+        free(j);
         free(x);
-        fprintf(stderr, "bench: mem_read_gbs not measured: out of memory\n");
-        return;
+        return NULL;
     }
     j->x = x;
     j->n = bytes / sizeof(double);
-    j->threads = m->threads;
+    j->threads = threads;
     pthread_mutex_init(&j->lock, NULL);
     pthread_cond_init(&j->cond, NULL);
-    brg_bench_parallel(m->threads, (int64_t)j->n, touch_range, x);
+    brg_bench_parallel(threads, (int64_t)j->n, touch_range, x);
+    *p = (brg_bench_probe){.job = j, .buffer = x, .bytes = bytes};
+    return p;
+}
+
+static void measure_read(const brg_bench_options *opts, brg_bench_machine *m)
+{
+    brg_bench_probe *p = brg_bench_read_probe_new(opts, m->threads);
+    if (!p) return;
     double times[READ_RUNS];
     int runs = 0;
     for (int r = -1; r < READ_RUNS; r++) { /* r == -1: warm-up */
-        double s = read_once(j);
+        double s = read_once(p->job);
         if (isnan(s)) break;
-        for (int t = 0; t < j->threads; t++) read_sink += j->sink[t];
+        for (int t = 0; t < p->job->threads; t++) read_sink += p->job->sink[t];
         if (r >= 0) times[runs++] = s;
     }
-    if (runs == READ_RUNS) {
-        double median, best;
-        run_stats(times, runs, &median, &best);
-        m->mem_read_gbs = (double)bytes / median / 1e9;
-        m->mem_read_best_gbs = (double)bytes / best / 1e9;
-        m->mem_read_bytes = bytes;
-    } else {
+    if (runs < READ_RUNS) {
         fprintf(stderr, "bench: mem_read_gbs not measured: cannot start %d threads\n", m->threads);
+        brg_bench_probe_free(p);
+        return;
     }
-    brg_bench_probe *p = calloc(1, sizeof *p);
-    if (p) {
-        p->job = j;
-        p->buffer = x;
-        p->bytes = bytes;
-        if (runs == READ_RUNS) {
-            m->read_probe = p;
-            return;
-        }
-    }
-    pthread_cond_destroy(&j->cond);
-    pthread_mutex_destroy(&j->lock);
-    free(j);
-    free(x);
-    free(p);
+    double median, best;
+    run_stats(times, runs, &median, &best);
+    m->mem_read_gbs = (double)p->bytes / median / 1e9;
+    m->mem_read_best_gbs = (double)p->bytes / best / 1e9;
+    m->mem_read_bytes = p->bytes;
+    m->read_probe = p;
 }
 
 /* ---- CPU sgemm ------------------------------------------------------------ */

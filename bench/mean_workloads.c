@@ -24,6 +24,7 @@ static const mean_def mean_defs[] = {
     {"mean_rows", 1, 100000000, 100000, BRG_F64, BRG_BENCH_SMALL},
     {"mean_rows", 1, 1000000000, 100000, BRG_F64, BRG_BENCH_SEED},
     {"mean_rows", 1, 100000000, 100000, BRG_F32, BRG_BENCH_SMALL},
+    {"mean_rows", 1, 1000000000, 100000, BRG_F32, BRG_BENCH_SEED}, /* Part 2's GPU: torch f32 */
     {"mean_chunks", 0, 100000000, 100000, BRG_F64, BRG_BENCH_SMALL},
     {"mean_chunks", 0, 100000000, 1000, BRG_F64, BRG_BENCH_SMALL},
 };

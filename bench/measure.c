@@ -72,6 +72,7 @@ static int fits(size_t need, size_t available)
 /* 1 when the case's device tensors fit on r's device; else the reason. */
 static int device_fits(const brg_bench_case *c, const brg_bench_runner *run, brg_bench_result *r)
 {
+    if (run->is_pool) return 1; /* host memory: checked by prepare */
     size_t free_bytes = 0, total = 0;
     brg_clear_error();
     brg_status st = brg_device_memory(run->dev, &free_bytes, &total);
@@ -93,7 +94,7 @@ static brg_status timed_run(const brg_bench_case *c, void *state, brg_device *de
 {
     double t0 = brg_bench_now();
     brg_status st = c->ops->run(state);
-    if (st == BRG_OK) st = brg_device_synchronize(dev);
+    if (st == BRG_OK && dev) st = brg_device_synchronize(dev);
     *s = brg_bench_now() - t0;
     return st;
 }
@@ -109,17 +110,20 @@ static brg_status timed_run(const brg_bench_case *c, void *state, brg_device *de
 static brg_status time_case(const brg_bench_options *opts, const brg_bench_case *c, void *state,
                             const brg_bench_runner *run, brg_bench_result *r)
 {
-    double samples[1000], ratios[1000], s;
+    double samples[1000], ratios[1000], s = 0.0;
     int n = opts->repeat < 1000 ? opts->repeat : 1000;
     int paired = run->probe && c->flops == 0 && c->read_bytes > 0;
     brg_status st = opts->warmup ? timed_run(c, state, run->dev, &s) : BRG_OK;
+    /* 5 runs by default, 3 for a case whose warm-up took a second or more. */
+    if (!opts->repeat_set && s >= 1.0 && n > 3) n = 3;
     for (int i = 0; i < n && st == BRG_OK; i++) {
         double limit = paired ? brg_bench_probe_gbs(run->probe) : NAN;
         st = timed_run(c, state, run->dev, &samples[i]);
         ratios[i] = (double)c->read_bytes / samples[i] / 1e9 / limit;
         if (!(ratios[i] > 0)) paired = 0;
-        if (samples[i] > 2.0) /* long runs: say how far along we are */
-            brg_bench_progress(opts, "  run %d of %d: %.1f s", i + 1, n, samples[i]);
+        if (samples[i] > 1.0) /* long runs: say how far along we are */
+            brg_bench_progress(opts, "%s on %s: run %d of %d took %.1f s", c->workload,
+                               run->spec, i + 1, n, samples[i]);
     }
     if (st != BRG_OK) return st;
     r->fraction_of_limit = paired ? brg_bench_median(ratios, n) : NAN;
@@ -132,22 +136,42 @@ static brg_status time_case(const brg_bench_options *opts, const brg_bench_case 
 
 static int is_cpu(const brg_bench_runner *run)
 {
-    return brg_device_get_kind(run->dev) == BRG_DEVICE_CPU;
+    return run->dev && brg_device_get_kind(run->dev) == BRG_DEVICE_CPU;
+}
+
+/* Runners whose memory is the process's own: the CPU device and pools. */
+static int on_host(const brg_bench_runner *run)
+{
+    return run->is_pool || is_cpu(run);
 }
 
 /* Device runners: the case's own estimate, else the bytes of the tensors it
- * made there. The CPU: the resident high-water mark since just before setup
- * (hwm_reset), else the process's peak so far (ru_maxrss, in KiB on Linux). */
+ * made there. The host: the resident high-water mark since just before
+ * setup (hwm_reset), else the process's peak so far (ru_maxrss, in KiB on
+ * Linux). A process pool's workers are children: their largest peak
+ * (RUSAGE_CHILDREN, over every child this process reaped so far, so an
+ * upper bound) counts when it is larger. */
 static int64_t peak_bytes(const brg_bench_case *c, void *state, const brg_bench_runner *run,
                           int hwm_reset)
 {
-    if (!is_cpu(run))
+    if (!on_host(run))
         return c->ops->device_peak ? c->ops->device_peak(c, state) : (int64_t)c->device_bytes;
-    int64_t hwm = hwm_reset ? brg_bench_hwm_bytes() : -1;
-    if (hwm >= 0) return hwm;
+    int64_t peak = hwm_reset ? brg_bench_hwm_bytes() : -1;
     struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0) return -1;
-    return (int64_t)ru.ru_maxrss * 1024;
+    if (peak < 0 && getrusage(RUSAGE_SELF, &ru) == 0) peak = (int64_t)ru.ru_maxrss * 1024;
+    if (run->is_pool && run->pool_kind == BRG_POOL_PROCESSES &&
+        getrusage(RUSAGE_CHILDREN, &ru) == 0 && (int64_t)ru.ru_maxrss * 1024 > peak)
+        peak = (int64_t)ru.ru_maxrss * 1024;
+    return peak;
+}
+
+/* The workers a perfect run would spread the case over on run. */
+static int ideal_workers(const brg_bench_case *c, const brg_bench_runner *run)
+{
+    int cores = brg_bench_online_cores();
+    if (!run->is_pool) return cores;
+    if (run->pool_kind == BRG_POOL_SEQUENTIAL) return 1;
+    return c->workers > 0 ? c->workers : cores;
 }
 
 /* GB/s for memory-bound cases (read_bytes), GFLOP/s for compute-bound ones
@@ -168,6 +192,11 @@ static void derive(const brg_bench_case *c, const brg_bench_runner *run, double 
             r->fraction_of_limit = r->gflops / run->sgemm_gflops;
         return;
     }
+    if (c->ops->ideal_seconds && on_host(run)) {
+        double ideal = c->ops->ideal_seconds(c, ideal_workers(c, run), c->seq_seconds);
+        if (ideal > 0) r->fraction_of_limit = ideal / r->seconds;
+        return;
+    }
     if (isnan(r->fraction_of_limit) && run->mem_read_gbs > 0)
         r->fraction_of_limit = r->gbs / run->mem_read_gbs;
 }
@@ -185,20 +214,30 @@ static void measure_on(const brg_bench_options *opts, brg_bench_case *c,
     char label[256];
     case_label(c, label, sizeof label);
     brg_clear_error();
-    brg_bench_progress(opts, "%s on %s: uploading", label, run->spec);
-    int hwm_reset = is_cpu(run) && brg_bench_hwm_reset();
-    brg_status st = c->ops->setup(c, run->dev, v, &state);
+    brg_bench_progress(opts, "%s on %s: setting up", label, run->spec);
+    int hwm_reset = on_host(run) && brg_bench_hwm_reset();
+    brg_status st = run->is_pool ? c->ops->setup_pool(c, run->pool_kind, c->workers, &state)
+                                 : c->ops->setup(c, run->dev, v, &state);
+    if (st == BRG_ERR_UNSUPPORTED) { /* e.g. a host-only workload on a device */
+        set_reason(r, BRG_BENCH_SKIPPED, "not applicable: %s", failure_text(st));
+        return;
+    }
     if (st != BRG_OK) {
         set_reason(r, st == BRG_ERR_OUT_OF_MEMORY ? BRG_BENCH_SKIPPED : BRG_BENCH_ERROR,
                    "setup: %s: %s", brg_status_str(st), failure_text(st));
         return;
     }
-    brg_bench_progress(opts, "%s on %s: warm-up and %d runs", label, run->spec, opts->repeat);
+    brg_bench_progress(opts, "%s on %s: warm-up and runs", label, run->spec);
     st = time_case(opts, c, state, run, r);
-    if (st != BRG_OK) {
+    if (st == BRG_ERR_UNSUPPORTED) { /* e.g. OpenMP left out of this build */
+        set_reason(r, BRG_BENCH_SKIPPED, "%s", failure_text(st));
+    } else if (st != BRG_OK) {
         set_reason(r, BRG_BENCH_ERROR, "run: %s: %s", brg_status_str(st), failure_text(st));
     } else {
         derive(c, run, ref_seconds, r);
+        if (c->note_items > 0 && !r->note[0])
+            snprintf(r->note, sizeof r->note, "%.2f ns per item (median)",
+                     r->seconds / (double)c->note_items * 1e9);
         r->peak_bytes = peak_bytes(c, state, run, hwm_reset);
         if (opts->check) {
             int pass = 0;
@@ -208,6 +247,7 @@ static void measure_on(const brg_bench_options *opts, brg_bench_case *c,
                 set_reason(r, BRG_BENCH_ERROR, "check: %s: %s", brg_status_str(st),
                            failure_text(st));
             r->check = st == BRG_OK && pass ? "pass" : "fail";
+            if (st == BRG_OK && !pass) brg_bench_progress_clear();
             if (st == BRG_OK && !pass)
                 fprintf(stderr, "bench: check failed: %s on %s: %s\n", c->workload, run->spec,
                         detail);
@@ -220,6 +260,8 @@ static void measure_on(const brg_bench_options *opts, brg_bench_case *c,
 
 static int record(brg_bench_results *all, const brg_bench_result *r)
 {
+    brg_bench_progress_clear();
+    brg_bench_progress_step();
     if (brg_bench_results_add(all, r) != BRG_OK) {
         fprintf(stderr, "bench: out of memory for the results\n");
         return -1;
@@ -255,12 +297,16 @@ static int prepare(const brg_bench_options *opts, brg_bench_case *c, brg_bench_r
 
 /* The case's CPU reference, once, when a cpu runner will run it. Its note
  * goes to the cpu runner's results; NAN when there is none. */
+static int applies(const brg_bench_case *c, const brg_bench_runner *run,
+                   brg_bench_runner_filter want);
+
 static double reference(const brg_bench_options *opts, brg_bench_case *c,
-                        const brg_bench_runner *runners, int n_runners, char *note, size_t cap)
+                        const brg_bench_runner *runners, int n_runners,
+                        brg_bench_runner_filter want, char *note, size_t cap)
 {
     note[0] = '\0';
     int cpu = 0;
-    for (int i = 0; i < n_runners; i++) cpu |= runners[i].dev && is_cpu(&runners[i]);
+    for (int i = 0; i < n_runners; i++) cpu |= applies(c, &runners[i], want) && is_cpu(&runners[i]);
     if (!c->ops->reference || !cpu) return NAN;
     char label[256];
     case_label(c, label, sizeof label);
@@ -284,6 +330,9 @@ static brg_bench_result variant_result(const brg_bench_case *c, const brg_bench_
     brg_bench_result r = *proto;
     snprintf(r.runner, sizeof r.runner, "%s", run->spec);
     if (variant && c->variant_key) brg_bench_params_str(&r.params, c->variant_key, variant);
+    if (run->is_pool)
+        brg_bench_params_int(&r.params, "workers",
+                             run->pool_kind == BRG_POOL_SEQUENTIAL ? 1 : c->workers);
     if (!c->ops->reference) return r;
     if (is_cpu(run)) {
         r.sgemm_seconds = ref_seconds;
@@ -304,11 +353,15 @@ static int measure_runner(const brg_bench_options *opts, brg_bench_case *c,
                           double ref_seconds, const char *ref_note, brg_bench_results *all)
 {
     const char *names[BRG_BENCH_MAX_VARIANTS] = {NULL};
-    int n = c->ops->variants ? c->ops->variants(c, run->dev, names, BRG_BENCH_MAX_VARIANTS) : 1;
+    int n = c->ops->variants && !run->is_pool
+                ? c->ops->variants(c, run->dev, names, BRG_BENCH_MAX_VARIANTS) : 1;
     int failed = 0;
     for (int v = 0; v < n; v++) {
         brg_bench_result r = variant_result(c, proto, run, names[v], ref_seconds, ref_note);
         if (ready) measure_on(opts, c, run, v, ref_seconds, &r);
+        if (run->is_pool && run->pool_kind == BRG_POOL_SEQUENTIAL &&
+            r.outcome == BRG_BENCH_MEASURED)
+            c->seq_seconds = r.seconds;
         int f = record(all, &r);
         if (f < 0) return -1;
         failed += f;
@@ -316,30 +369,67 @@ static int measure_runner(const brg_bench_options *opts, brg_bench_case *c,
     return failed;
 }
 
+/* run measures c in this pass: available, accepted by want, and a pool
+ * runner only for a case with a pool form. */
+static int applies(const brg_bench_case *c, const brg_bench_runner *run,
+                   brg_bench_runner_filter want)
+{
+    if (!run->available || (want && !want(run))) return 0;
+    return run->is_pool ? c->ops->setup_pool != NULL : c->ops->setup != NULL;
+}
+
+int brg_bench_count_runs(const brg_bench_case *c, const brg_bench_runner *runners, int n_runners,
+                         brg_bench_runner_filter want)
+{
+    int n = 0;
+    for (int i = 0; i < n_runners; i++) {
+        const brg_bench_runner *run = &runners[i];
+        if (run->deferred && (!want || want(run))) {
+            n++;
+            continue;
+        }
+        if (!applies(c, run, want)) continue;
+        const char *names[BRG_BENCH_MAX_VARIANTS] = {NULL};
+        n += c->ops->variants && !run->is_pool
+                 ? c->ops->variants(c, run->dev, names, BRG_BENCH_MAX_VARIANTS) : 1;
+    }
+    return n;
+}
+
 int brg_bench_measure_case(const brg_bench_options *opts, brg_bench_case *c,
                            const brg_bench_runner *runners, int n_runners,
-                           brg_bench_results *all)
+                           brg_bench_runner_filter want, int last, brg_bench_results *all)
 {
-    int failed = 0;
+    int failed = 0, any = 0;
+    for (int i = 0; i < n_runners; i++) any |= applies(c, &runners[i], want);
+    if (!any) {
+        if (last) c->ops->destroy(c);
+        return 0;
+    }
     brg_bench_result proto = result_for(c, "");
     int ready = prepare(opts, c, &proto);
     char ref_note[BRG_BENCH_REASON_LEN] = "";
-    double ref_seconds = ready ? reference(opts, c, runners, n_runners, ref_note,
+    double ref_seconds = ready ? reference(opts, c, runners, n_runners, want, ref_note,
                                            sizeof ref_note) : NAN;
     /* After a threaded call, OpenBLAS's idle workers spin (sched_yield) for
      * up to 2^OPENBLAS_THREAD_TIMEOUT cycles (default 2^28, ~0.1 s) and
      * take half of a 2-core machine from whatever runs next: measured, a
      * 22 ms top-k took 45 ms right after the reference. Let them sleep. */
     if (!isnan(ref_seconds)) nanosleep(&(struct timespec){0, 300000000}, NULL);
-    for (int i = 0; i < n_runners; i++) {
-        if (!runners[i].dev) continue; /* reported once, as a runner */
-        int f = measure_runner(opts, c, &runners[i], ready, &proto, ref_seconds, ref_note, all);
-        if (f < 0) {
-            failed = -1;
-            break;
+    /* The sequential pool first: the others' fractions need its median. */
+    for (int pass = 0; pass < 2 && failed >= 0; pass++) {
+        for (int i = 0; i < n_runners; i++) {
+            const brg_bench_runner *run = &runners[i];
+            int seq = run->is_pool && run->pool_kind == BRG_POOL_SEQUENTIAL;
+            if (seq != (pass == 0) || !applies(c, run, want)) continue;
+            int f = measure_runner(opts, c, run, ready, &proto, ref_seconds, ref_note, all);
+            if (f < 0) {
+                failed = -1;
+                break;
+            }
+            failed += f;
         }
-        failed += f;
     }
-    c->ops->destroy(c);
+    if (last) c->ops->destroy(c);
     return failed;
 }

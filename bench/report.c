@@ -61,7 +61,7 @@ static void print_cpu(FILE *f, const brg_bench_machine *m)
 
 static void print_device(FILE *f, const brg_bench_runner *r)
 {
-    if (!r->dev) {
+    if (!r->available) {
         fprintf(f, "  %-10sskipped: %s\n", r->spec, r->reason);
         return;
     }
@@ -84,8 +84,30 @@ void brg_bench_print_machine(FILE *f, const brg_bench_machine *m, const brg_benc
     fprintf(f, "brigade %s bench (backends: %s)\n", brg_version_string(), brg_build_backends());
     fprintf(f, "machine: %s, %d cores\n", m->cpu, m->cores);
     print_cpu(f, m);
-    for (int i = 0; i < n_runners; i++)
-        if (strcmp(runners[i].spec, "cpu") != 0) print_device(f, &runners[i]);
+    int pools = 0;
+    for (int i = 0; i < n_runners; i++) {
+        if (!runners[i].is_pool) continue;
+        fprintf(f, "%s%s", pools++ ? ", " : "  pools     ", runners[i].spec);
+    }
+    if (pools) fputs(" (brg_pool; timed first, before any GPU runtime starts)\n", f);
+    fputc('\n', f);
+    fflush(f);
+}
+
+void brg_bench_print_devices(FILE *f, const brg_bench_runner *runners, int n_runners)
+{
+    for (int i = 0; i < n_runners; i++) {
+        const brg_bench_runner *r = &runners[i];
+        if (r->is_pool) continue;
+        if (r->dev && brg_device_get_kind(r->dev) == BRG_DEVICE_CPU) {
+            fprintf(f, "  %-10s%s (the ceilings above)\n", r->spec, r->name);
+            continue;
+        }
+        if (r->deferred)
+            fprintf(f, "  %-10sopened after the pools\n", r->spec);
+        else
+            print_device(f, r);
+    }
     fputc('\n', f);
     fflush(f);
 }
@@ -185,10 +207,12 @@ static void json_params(FILE *f, const brg_bench_params *p)
     for (int i = 0; i < p->count; i++) {
         if (i) fputs(", ", f);
         json_key(f, p->items[i].key);
+        char value[64];
+        brg_bench_param_value(&p->items[i], value, sizeof value);
         if (p->items[i].str)
             json_str(f, p->items[i].str);
         else
-            fprintf(f, "%" PRId64, p->items[i].num);
+            fputs(value, f);
     }
     fputc('}', f);
 }
