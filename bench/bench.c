@@ -465,7 +465,8 @@ static int run(bench_state *b)
 
 int main(int argc, char **argv)
 {
-    if (brg_bench_compare_wanted(argc, argv)) return brg_bench_compare_main(argc, argv);
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--compare") == 0) return brg_bench_compare_main(argc, argv);
     bench_state *b = calloc(1, sizeof *b);
     if (!b) {
         fputs("bench: out of memory\n", stderr);

@@ -550,13 +550,6 @@ static int parse_percent(const char *value, double *fraction)
     return 0;
 }
 
-int brg_bench_compare_wanted(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--compare") == 0) return 1;
-    return 0;
-}
-
 /* files[0..1] and *threshold from argv; -1 for --help, else 0 or 2. */
 static int parse_compare_args(int argc, char **argv, const char *files[2], double *threshold)
 {

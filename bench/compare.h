@@ -44,11 +44,9 @@ int brg_bench_compare_buffers(const char *old_json, size_t old_len, const char *
 int brg_bench_compare_files(const char *old_path, const char *new_path, double threshold,
                             FILE *out, FILE *err);
 
-/* 1 when argv has a "--compare" argument: bench then runs
- * brg_bench_compare_main instead of any workload. */
-int brg_bench_compare_wanted(int argc, char **argv);
-
-/* `bench --compare OLD.json NEW.json [--threshold PCT]` (PCT in percent,
+/* When argv has a "--compare" argument, bench runs this instead of any
+ * workload (without cJSON at build time, compare_missing.c's, which says so).
+ * `bench --compare OLD.json NEW.json [--threshold PCT]` (PCT in percent,
  * default 10; "10", "10%" and "--threshold=10" all work): the exit status
  * of brg_bench_compare_files on stdout and stderr, or 2 for a bad command
  * line (message on stderr), or 0 after --help. */
