@@ -87,8 +87,9 @@ typedef struct brg_pool_options {      /* zero-initialised means defaults */
     brg_pool_kind kind;                /* default: threads */
     int     workers;                   /* 0: online cores; 1..4096; more than cores is allowed
                                           for waiting tasks; ignored by sequential (1) */
-    int64_t chunk;                     /* items per chunk; 0: automatic, ceil(n / (4 * workers)),
-                                          about four chunks per worker as multiprocessing does */
+    int64_t chunk;                     /* items per chunk; 0: automatic, ceil(n / (16 * workers)),
+                                          sixteen chunks per worker (multiprocessing makes
+                                          four, mpire 64) */
     /* Optional. Called from the thread that called brg_pool_map, never from a
      * worker, with the map's ctx and the number of tasks finished so far; done
      * never decreases, and a successful map ends with a call where
