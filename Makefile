@@ -61,7 +61,7 @@ fuzz:
 	      -DBRIGADE_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRIGADE_BENCH=OFF
 	cmake --build build-fuzz -j$(JOBS)
 	ctest --test-dir build-fuzz -L fuzz --output-on-failure
-	@for h in helpers planner compare; do \
+	@for h in helpers planner compare options; do \
 	  work=$$(mktemp -d); cp tests/fuzz/corpus/$$h/* $$work/; \
 	  echo "fuzz_$$h: $(FUZZ_SECONDS) s"; \
 	  build-fuzz/tests/fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \

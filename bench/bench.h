@@ -64,6 +64,23 @@ void brg_bench_progress_plan(int total);
 void brg_bench_progress_step(void);
 void brg_bench_progress_clear(void);
 
+/* ---- the command line (options.c) ------------------------------------------- */
+
+/* Parse argv into *o (zeroed first; then the defaults and the suite's
+ * rules). known_workload (NULL: any name) says whether a --workload name
+ * exists. Returns 0, -1 for --help, or 2 for a bad command line (message on
+ * stderr). --compare is not handled here (compare.c). */
+int brg_bench_parse_options(int argc, char **argv, brg_bench_options *o,
+                            int (*known_workload)(const char *name));
+void brg_bench_usage(FILE *f);
+/* Where usage errors go; NULL (the default): stderr. */
+extern FILE *brg_bench_usage_errors;
+/* "bench: <message>" and a hint on stderr; returns 2. */
+int brg_bench_bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Append the comma-separated items of value to list, skipping repeats; 0 or 2. */
+int brg_bench_add_list(char list[][BRG_BENCH_NAME_LEN], int *count, const char *value,
+                       const char *option);
+
 /* ---- params: the workload's parameters as the JSON "params" object ------- */
 
 typedef struct brg_bench_param {
