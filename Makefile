@@ -48,7 +48,7 @@ VALGRIND_SUITES ?= core mean topk reliability
 valgrind: build
 	@for t in $(VALGRIND_SUITES); do \
 	  echo "valgrind: test_$$t cpu"; \
-	  CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=full \
+	  CK_FORK=no OPENBLAS_NUM_THREADS=1 valgrind -q --error-exitcode=99 --leak-check=full \
 	    --errors-for-leak-kinds=definite,indirect $(BUILD)/tests/test_$$t cpu || exit 1; \
 	done
 

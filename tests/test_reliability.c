@@ -3,9 +3,11 @@
  * turn (the test-only hook in src/alloc.c). Run under ASan in CI, so a leak
  * on any failure path fails the suite. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../src/alloc.h"
 #include "harness.h"
@@ -127,6 +129,113 @@ START_TEST(sixteen_threads_on_one_device_get_the_serial_answers)
     for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
     for (int i = 0; i < THREADS; i++)
         ck_assert_msg(args[i].failure == NULL, "thread %d: %s", i, args[i].failure);
+    workload_free(&w);
+}
+END_TEST
+
+/* Searches of one index from many threads at once (limits.md: "searches
+ * of one index may run concurrently"), each equal to the one-call helper's
+ * serial answer. */
+typedef struct search_arg {
+    brg_index *ix;
+    const workload *w;
+    int rounds;
+    const char *failure;
+} search_arg;
+
+static void *search_thread(void *p)
+{
+    search_arg *a = p;
+    static _Thread_local char why[256];
+    const workload *w = a->w;
+    float *s = malloc((size_t)(w->nq * w->k) * sizeof *s);
+    int64_t *i = malloc((size_t)(w->nq * w->k) * sizeof *i);
+    if (!s || !i) a->failure = "out of memory in the test";
+    for (int r = 0; r < a->rounds && !a->failure; r++) {
+        if (brg_index_search(a->ix, w->q, w->nq, w->k, NULL, s, i) != BRG_OK) {
+            snprintf(why, sizeof why, "brg_index_search failed: %s", brg_last_error());
+            a->failure = why;
+        } else if (memcmp(s, w->scores, (size_t)(w->nq * w->k) * sizeof *s) ||
+                   memcmp(i, w->indices, (size_t)(w->nq * w->k) * sizeof *i)) {
+            a->failure = "brg_index_search differs from the serial answer";
+        }
+    }
+    free(s);
+    free(i);
+    return NULL;
+}
+
+START_TEST(sixteen_threads_search_one_index_at_once)
+{
+    workload w;
+    workload_init(&w);
+    brg_index *ix;
+    BRG_ASSERT_OK(brg_index_create(brg_test_dev, w.db, w.nb, w.dim, BRG_METRIC_COSINE, &ix));
+    pthread_t t[THREADS];
+    search_arg args[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        args[i] = (search_arg){ix, &w, brg_test_is_emu() ? 1 : 4, NULL};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, search_thread, &args[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
+    for (int i = 0; i < THREADS; i++)
+        ck_assert_msg(args[i].failure == NULL, "thread %d: %s", i, args[i].failure);
+    brg_index_free(ix);
+    workload_free(&w);
+}
+END_TEST
+
+/* brigade's CPU threads block every signal (limits.md), so a signal
+ * sent to the process while the calling thread blocks it stays pending
+ * until that thread unblocks it, and the handler then runs there; had any
+ * worker left it unblocked, the kernel would have run the handler on that
+ * worker at once. */
+static volatile sig_atomic_t usr1_count;
+static pthread_t usr1_thread;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    usr1_thread = pthread_self();
+    usr1_count++;
+}
+
+START_TEST(cpu_worker_threads_never_take_the_applications_signals)
+{
+    if (brg_device_get_kind(brg_test_dev) != BRG_DEVICE_CPU) return; /* the CPU's team only */
+    /* OpenBLAS (pthreads build) starts its own threads when it is loaded,
+     * before main, with every signal unblocked: they would take it
+     * (limits.md). ctest and make valgrind run this suite with one. */
+    const char *blas = getenv("OPENBLAS_NUM_THREADS");
+    if (!blas || strcmp(blas, "1") != 0) {
+        printf("SKIP: cpu_worker_threads_never_take_the_applications_signals: needs "
+               "OPENBLAS_NUM_THREADS=1 (OpenBLAS's own threads take signals)\n");
+        return;
+    }
+    workload w;
+    workload_init(&w); /* runs every kernel: the team exists from here */
+    struct sigaction sa, old_sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sigemptyset(&sa.sa_mask);
+    ck_assert_int_eq(sigaction(SIGUSR1, &sa, &old_sa), 0);
+    sigset_t usr1, old_mask;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, &usr1, &old_mask), 0);
+    usr1_count = 0;
+    for (int r = 0; r < 3; r++) { /* while the team works, and while it idles */
+        ck_assert_int_eq(kill(getpid(), SIGUSR1), 0);
+        ck_assert_ptr_null(run_all_helpers(brg_test_dev, &w));
+    }
+    ck_assert_int_eq(usr1_count, 0);
+    sigset_t pending;
+    ck_assert_int_eq(sigpending(&pending), 0);
+    ck_assert_int_eq(sigismember(&pending, SIGUSR1), 1);
+    ck_assert_int_eq(pthread_sigmask(SIG_SETMASK, &old_mask, NULL), 0);
+    ck_assert_int_eq(usr1_count, 1); /* standard signals do not queue */
+    ck_assert(pthread_equal(usr1_thread, pthread_self()));
+    ck_assert_int_eq(sigaction(SIGUSR1, &old_sa, NULL), 0);
     workload_free(&w);
 }
 END_TEST
@@ -299,6 +408,8 @@ static Suite *reliability_suite(void)
     tcase_add_test(tc, sixteen_threads_on_one_device_get_the_serial_answers);
     tcase_add_test(tc, devices_open_and_close_concurrently);
     tcase_add_test(tc, last_error_stays_per_thread);
+    tcase_add_test(tc, sixteen_threads_search_one_index_at_once);
+    tcase_add_test(tc, cpu_worker_threads_never_take_the_applications_signals);
     tcase_add_test(tc, every_allocation_failure_is_out_of_memory);
     suite_add_tcase(s, tc);
     return s;
