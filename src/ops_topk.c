@@ -93,12 +93,24 @@ static void unstage(brg_device *dev, staged *st)
     brg_device_free(dev, st->i);
 }
 
+/* The GPU kernels index rows and candidates with int: refuse a dim or k
+ * past INT32_MAX before anything is copied (the kernels check again). */
+static brg_status check_device_int32(const brg_device *dev, int64_t dim, int64_t k)
+{
+    if (dev->be->host_memory || (dim <= INT32_MAX && k <= INT32_MAX)) return BRG_OK;
+    return BRG_ERROR(BRG_ERR_UNSUPPORTED,
+                     "top-k on %s: dim (%lld) and k (%lld) must fit int32 on a GPU", dev->spec,
+                     (long long)dim, (long long)k);
+}
+
 /* Run c with host queries (and host db unless c->db is already on the
  * device), copying results back. */
 static brg_status run_staged(brg_device *dev, brg_topk_call *c, const float *host_q,
                              const float *host_db, float *scores, int64_t *indices)
 {
     const brg_backend_i *be = dev->be;
+    brg_status limit = check_device_int32(dev, c->dim, c->k);
+    if (limit != BRG_OK) return limit;
     if (be->host_memory) {
         c->queries = host_q;
         if (host_db) c->db = host_db;
@@ -244,6 +256,8 @@ brg_status brg_index_create(brg_device *dev, const float *db, int64_t nb, int64_
     if (st != BRG_OK) return st;
     BRG_CHECK_ARG(db, "db is NULL");
     if (!dev->be->topk || !dev->be->row_norms) return topk_unsupported(dev);
+    st = check_device_int32(dev, dim, 1);
+    if (st != BRG_OK) return st;
     brg_index *ix = brg_calloc(1, sizeof *ix);
     if (!ix) return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "index");
     brg_device_retain(dev);

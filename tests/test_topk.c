@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "harness.h"
 #include "oracle.h"
@@ -308,6 +309,32 @@ START_TEST(topk_rejects_nan_and_inf_naming_the_row)
 }
 END_TEST
 
+/* A GPU's kernels index with int: dim or k past INT32_MAX is refused before
+ * anything is copied. The 8 GiB inputs are a reserved, never-touched
+ * mapping (the shared zero page if anything did read them), so the test
+ * needs no memory. The CPU has no such limit and is not asked. */
+START_TEST(gpu_topk_refuses_dim_and_k_past_int32_before_copying)
+{
+    if (brg_device_get_kind(brg_test_dev) == BRG_DEVICE_CPU) return;
+    const int64_t big = (int64_t)INT32_MAX + 1;
+    size_t bytes = (size_t)big * sizeof(float);
+    float *zeros = mmap(NULL, bytes, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    ck_assert(zeros != MAP_FAILED);
+    float s[1];
+    int64_t i[1];
+    BRG_ASSERT_STATUS(brg_cosine_topk_f32(brg_test_dev, zeros, 1, zeros, 1, big, 1, NULL, s, i),
+                      BRG_ERR_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(brg_last_error(), "must fit int32"));
+    BRG_ASSERT_STATUS(brg_cosine_topk_f32(brg_test_dev, zeros, 1, zeros, big, 1, big, NULL, s, i),
+                      BRG_ERR_UNSUPPORTED);
+    brg_index *ix = NULL;
+    BRG_ASSERT_STATUS(brg_index_create(brg_test_dev, zeros, 1, big, BRG_METRIC_COSINE, &ix),
+                      BRG_ERR_UNSUPPORTED);
+    ck_assert_ptr_null(ix);
+    ck_assert_int_eq(munmap(zeros, bytes), 0);
+}
+END_TEST
+
 START_TEST(topk_rejects_bad_arguments)
 {
     problem p = make_problem(4, 50, 8, 3, 18);
@@ -407,6 +434,7 @@ static Suite *topk_suite(void)
     tcase_add_test(tc, topk_results_do_not_depend_on_the_budget);
     tcase_add_test(tc, topk_rejects_nan_and_inf_naming_the_row);
     tcase_add_test(tc, topk_rejects_bad_arguments);
+    tcase_add_test(tc, gpu_topk_refuses_dim_and_k_past_int32_before_copying);
     tcase_add_test(tc, topk_tensor_op_and_index_match_the_helper);
     suite_add_tcase(s, tc);
     return s;
