@@ -67,7 +67,7 @@ brg_status brg_mpi_agree(MPI_Comm comm, int rank, int size, brg_status local)
     if (first == INT_MAX) return BRG_OK;
     int failed = first / 32;
     brg_status status = (brg_status)(-(first % 32));
-    char text[768];
+    char text[768] = {0}; /* all of it is sent */
     if (rank == failed) brg_mpi_error_detail(text, sizeof text);
     rc = MPI_Bcast(text, (int)sizeof text, MPI_CHAR, failed, comm);
     if (rc != MPI_SUCCESS) return brg_mpi_failed(rc, "MPI_Bcast (error message)");

@@ -17,9 +17,6 @@
 #include "mpi_impl.h"
 #include "topk_exact.h"
 
-/* BRG_MPI_MERGE_AUTO: measured in docs/perf-notes.md ("Merging the ranks'
- * candidates"). */
-#define DEFAULT_MERGE BRG_MPI_MERGE_REDUCE
 
 /* One rank's view of a sharded database; the one-call form uses one on the
  * stack with the caller's communicator and no local index. */
@@ -52,9 +49,18 @@ static brg_mpi_options options_or_defaults(const brg_mpi_options *opts)
     return opts ? *opts : o;
 }
 
+/* BRG_MPI_MERGE_AUTO is the reduction, as MPI_Allreduce even when only the
+ * root wants the results: on the measurements of docs/perf-notes.md
+ * ("Merging the ranks' candidates") it was the fastest merge at every size,
+ * and Open MPI's MPI_Reduce (segmented) the slowest for large nq x k. */
 static int merge_kind(const brg_mpi_options *o)
 {
-    return o->merge == BRG_MPI_MERGE_AUTO ? DEFAULT_MERGE : o->merge;
+    return o->merge == BRG_MPI_MERGE_AUTO ? BRG_MPI_MERGE_REDUCE : o->merge;
+}
+
+static int merge_everywhere(const brg_mpi_options *o)
+{
+    return o->results_on_every_rank || o->merge == BRG_MPI_MERGE_AUTO;
 }
 
 static brg_status comm_info(MPI_Comm comm, int *rank, int *size)
@@ -195,7 +201,7 @@ static brg_status exchange(const brg_mpi_index *ix, const brg_mpi_options *o, co
         p.v[BRG_MPI_P_ROOT] = o->root;
         p.v[BRG_MPI_P_QEVERY] = o->queries_on_every_rank;
         p.v[BRG_MPI_P_REVERY] = o->results_on_every_rank;
-        p.v[BRG_MPI_P_MERGE] = merge_kind(o);
+        p.v[BRG_MPI_P_MERGE] = o->merge; /* AUTO and REDUCE use different collectives */
         if (o->queries_on_every_rank && nq > 0)
             p.v[BRG_MPI_P_QHASH] = brg_mpi_hash_queries(queries, nq * ix->dim);
     }
@@ -272,7 +278,7 @@ static brg_status run_search(const brg_mpi_index *ix, const brg_mpi_options *o, 
     st = brg_mpi_agree(ix->comm, ix->rank, ix->size, local);
     if (st == BRG_OK)
         st = brg_mpi_merge(ix->comm, ix->rank, ix->size, merge_kind(o), o->root,
-                           o->results_on_every_rank, b->recs, nq, k, b->gathered);
+                           merge_everywhere(o), b->recs, nq, k, b->gathered);
     if (st != BRG_OK || !(o->results_on_every_rank || ix->rank == o->root)) return st;
     for (int64_t i = 0; i < nq * k; i++) {
         scores[i] = (float)b->recs[i].score;

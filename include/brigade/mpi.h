@@ -13,8 +13,9 @@
  *
  * Collective calls. Every function except the accessors is collective over
  * the communicator: every rank calls it, in the same order, with the same nq,
- * dim, k and the same options, except for options.device and
- * options.topk.workspace_bytes, which are each rank's own. Before any work
+ * dim, k and the same options, except for options.device,
+ * options.topk.workspace_bytes and options.topk.allow_tf32, which are each
+ * rank's own (the results do not depend on them). Before any work
  * the ranks exchange their arguments, so an invalid argument on one rank (a
  * NULL pointer, a negative size, k < 1, k > nb, shards that overlap, a value
  * that differs between ranks) makes every rank return the same status
@@ -63,15 +64,18 @@
 extern "C" {
 #endif
 
-/* How the ranks' candidates are merged (the results do not depend on it).
- * AUTO is the reduction: see docs/perf-notes.md for the measurements. */
+/* How the ranks' candidates are merged; the results do not depend on it.
+ * AUTO, the fastest in the measurements of docs/perf-notes.md, is the
+ * reduction done with MPI_Allreduce whether or not every rank wants the
+ * results. */
 #define BRG_MPI_MERGE_AUTO   0
-#define BRG_MPI_MERGE_REDUCE 1  /* MPI_Reduce / MPI_Allreduce with a merging MPI_Op */
+#define BRG_MPI_MERGE_REDUCE 1  /* MPI_Reduce to the root (MPI_Allreduce when results go to
+                                   every rank) with an MPI_Op that merges two lists */
 #define BRG_MPI_MERGE_GATHER 2  /* MPI_Gather to the root, merged there (then MPI_Bcast) */
 
 typedef struct brg_mpi_options {   /* zero-initialised means defaults */
-    brg_topk_options topk;         /* the local search: metric (same on every rank),
-                                      allow_tf32 (same), workspace_bytes (per rank) */
+    brg_topk_options topk;         /* the local search: metric (the same on every rank),
+                                      workspace_bytes and allow_tf32 (each rank's own) */
     const char *device;            /* this rank's device spec; NULL: "auto" */
     int root;                      /* the rank that holds the queries and gets the results */
     int queries_on_every_rank;     /* 0: root's queries are broadcast (other ranks' queries

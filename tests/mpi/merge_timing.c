@@ -101,7 +101,8 @@ static void time_full(int64_t nb, int64_t dim, int64_t nq, int64_t k, int repeat
     if (rank == 0)
         printf("full   np %d  nb %lld  dim %lld  nq %lld  k %lld  local search alone  %9.3f ms\n", size,
                (long long)nb, (long long)dim, (long long)nq, (long long)k, 1e3 * median(t, repeats));
-    for (int how = BRG_MPI_MERGE_REDUCE; how <= BRG_MPI_MERGE_GATHER; how++) {
+    static const char *const names[] = {"auto (allreduce)", "reduce", "gather"};
+    for (int how = BRG_MPI_MERGE_AUTO; how <= BRG_MPI_MERGE_GATHER; how++) {
         brg_mpi_options o;
         memset(&o, 0, sizeof o);
         o.device = "cpu";
@@ -115,9 +116,9 @@ static void time_full(int64_t nb, int64_t dim, int64_t nq, int64_t k, int repeat
             t[r] = slowest(MPI_Wtime() - t0);
         }
         if (rank == 0)
-            printf("full   np %d  nb %lld  dim %lld  nq %lld  k %lld  sharded, %-6s merge  %9.3f ms\n", size,
-                   (long long)nb, (long long)dim, (long long)nq, (long long)k,
-                   how == BRG_MPI_MERGE_REDUCE ? "reduce" : "gather", 1e3 * median(t, repeats));
+            printf("full   np %d  nb %lld  dim %lld  nq %lld  k %lld  sharded, merge %-16s  %9.3f ms\n",
+                   size, (long long)nb, (long long)dim, (long long)nq, (long long)k, names[how],
+                   1e3 * median(t, repeats));
     }
     brg_device_close(dev);
     free(db);

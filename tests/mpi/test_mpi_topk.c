@@ -19,6 +19,7 @@
 
 #include <mpi.h>
 
+#include "alloc.h" /* brg_test_fail_alloc_after */
 #include "brigade/brigade.h"
 #include "brigade/mpi.h"
 #include "harness.h"
@@ -119,6 +120,14 @@ static void even_shards(problem *p)
 static const float *my_rows(const problem *p)
 {
     return p->db + p->start[rank] * p->dim;
+}
+
+/* The one-call search of p (queries q) over this rank's shard. */
+static brg_status search_shards(const problem *p, const float *q, const brg_mpi_options *o,
+                                float *scores, int64_t *indices)
+{
+    return brg_mpi_cosine_topk_f32(MPI_COMM_WORLD, q, p->nq, my_rows(p), p->count[rank],
+                                   p->start[rank], p->dim, p->k, o, scores, indices);
 }
 
 /* ---- results --------------------------------------------------------------------------- */
@@ -232,8 +241,7 @@ static void search_and_compare(const problem *p, const brg_mpi_options *o, const
 {
     results got = alloc_results(p);
     const float *q = o->queries_on_every_rank || rank == o->root ? p->q : NULL;
-    brg_status st = brg_mpi_cosine_topk_f32(MPI_COMM_WORLD, q, p->nq, my_rows(p), p->count[rank],
-                                            p->start[rank], p->dim, p->k, o, got.s, got.i);
+    brg_status st = search_shards(p, q, o, got.s, got.i);
     EXPECT(st == BRG_OK, "%s: %s", what, brg_status_str(st));
     if (o->results_on_every_rank || rank == o->root) expect_equal(p, &got, want, what);
     else expect_untouched(p, &got, what);
@@ -368,8 +376,7 @@ static void exact_ties_across_shards_go_to_the_lower_global_index(void)
     for (int merge = BRG_MPI_MERGE_REDUCE; merge <= BRG_MPI_MERGE_GATHER; merge++) {
         results got = alloc_results(&p);
         brg_mpi_options o = mpi_options(p.metric, merge, 0, 1, 1);
-        EXPECT(brg_mpi_cosine_topk_f32(MPI_COMM_WORLD, p.q, p.nq, my_rows(&p), p.count[rank],
-                                       p.start[rank], dim, k, &o, got.s, got.i) == BRG_OK, "ties");
+        EXPECT(search_shards(&p, p.q, &o, got.s, got.i) == BRG_OK, "ties");
         for (int64_t q = 0; q < p.nq; q++)
             for (int64_t r = 0; r < expect_k; r++)
                 EXPECT(got.i[q * k + r] == want_rows[r] && got.s[q * k + r] == got.s[q * k],
@@ -401,8 +408,7 @@ static void scores_equal_as_floats_rank_by_their_exact_values(void)
     for (int merge = BRG_MPI_MERGE_REDUCE; merge <= BRG_MPI_MERGE_GATHER; merge++) {
         results got = alloc_results(&p);
         brg_mpi_options o = mpi_options(p.metric, merge, 0, 1, 1);
-        EXPECT(brg_mpi_cosine_topk_f32(MPI_COMM_WORLD, p.q, p.nq, my_rows(&p), p.count[rank],
-                                       p.start[rank], p.dim, p.k, &o, got.s, got.i) == BRG_OK, "search");
+        EXPECT(search_shards(&p, p.q, &o, got.s, got.i) == BRG_OK, "search");
         for (int64_t q = 0; q < p.nq; q++)
             EXPECT(got.i[q * 2] == p.nb - 1 && got.i[q * 2 + 1] == 0 && got.s[q * 2] == 1.0f &&
                        got.s[q * 2 + 1] == 1.0f,
@@ -461,8 +467,7 @@ static void nan_on_one_rank_fails_every_rank_alike(void)
     p.db[(p.start[bad] + 3) * p.dim + 2] = NAN;
     results r = alloc_results(&p);
     brg_mpi_options o = mpi_options(p.metric, 0, 0, 0, 1);
-    brg_status st = brg_mpi_cosine_topk_f32(MPI_COMM_WORLD, p.q, p.nq, my_rows(&p), p.count[rank],
-                                            p.start[rank], p.dim, p.k, &o, r.s, r.i);
+    brg_status st = search_shards(&p, p.q, &o, r.s, r.i);
     expect_agreed(st, BRG_ERR_INVALID_ARG, bad, "NaN in a shard (one call)");
     brg_mpi_index *ix = (brg_mpi_index *)&p; /* must become NULL */
     st = brg_mpi_index_create(MPI_COMM_WORLD, my_rows(&p), p.count[rank], p.start[rank], p.dim, &o, &ix);
@@ -470,8 +475,7 @@ static void nan_on_one_rank_fails_every_rank_alike(void)
     EXPECT(ix == NULL, "a failed create leaves *out set");
     p.db[(p.start[bad] + 3) * p.dim + 2] = 0.5f;
     p.q[p.dim + 1] = INFINITY;
-    st = brg_mpi_cosine_topk_f32(MPI_COMM_WORLD, p.q, p.nq, my_rows(&p), p.count[rank], p.start[rank],
-                                 p.dim, p.k, &o, r.s, r.i);
+    st = search_shards(&p, p.q, &o, r.s, r.i);
     expect_agreed(st, BRG_ERR_INVALID_ARG, -1, "Inf in the root's queries");
     free_results(&r);
     free_problem(&p);
@@ -547,14 +551,48 @@ static void a_device_that_fails_on_one_rank_fails_every_rank(void)
     results r = alloc_results(&p);
     brg_mpi_options o = mpi_options(p.metric, 0, 0, 0, 1);
     if (rank == size - 1) o.device = "cuda:99";
-    brg_status st = brg_mpi_cosine_topk_f32(MPI_COMM_WORLD, p.q, p.nq, my_rows(&p), p.count[rank],
-                                            p.start[rank], p.dim, p.k, &o, r.s, r.i);
+    brg_status st = search_shards(&p, p.q, &o, r.s, r.i);
     EXPECT(st != BRG_OK, "cuda:99 opened");
     int s = st, lo = 0, hi = 0;
     MPI_Allreduce(&s, &lo, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     MPI_Allreduce(&s, &hi, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     EXPECT(lo == hi, "ranks returned different statuses");
     expect_agreed(st, st, size - 1, "bad device on one rank");
+    free_results(&r);
+    free_problem(&p);
+}
+
+/* The 1st, 2nd, ... host allocation failing on the last rank (device open,
+ * buffers, the local search, index create) is BRG_ERR_OUT_OF_MEMORY on
+ * every rank, until there are enough allocations for the call to pass. */
+static void an_allocation_failing_on_one_rank_fails_every_rank(void)
+{
+    problem p = make_problem(3, 30 * size, 6, 4, BRG_METRIC_COSINE, 151);
+    even_shards(&p);
+    results want = single_process(&p), r = alloc_results(&p);
+    brg_mpi_options o = mpi_options(p.metric, 0, 0, 0, 1);
+    for (int form = 0; form < 2; form++) {
+        int passed = 0;
+        for (long n = 1; n <= 200 && !passed; n++) {
+            if (rank == size - 1) brg_test_fail_alloc_after(n);
+            brg_mpi_index *ix = NULL;
+            brg_status st = form == 0
+                ? search_shards(&p, p.q, &o, r.s, r.i)
+                : brg_mpi_index_create(MPI_COMM_WORLD, my_rows(&p), p.count[rank], p.start[rank],
+                                       p.dim, &o, &ix);
+            if (st == BRG_OK && form == 1)
+                st = brg_mpi_index_search(ix, p.q, p.nq, p.k, &o, r.s, r.i);
+            brg_test_fail_alloc_after(0);
+            brg_mpi_index_free(ix);
+            int ok = st == BRG_OK, all = 0;
+            MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+            if (all) passed = 1;
+            else expect_agreed(st, BRG_ERR_OUT_OF_MEMORY, size - 1, form ? "index" : "one call");
+        }
+        EXPECT(passed, "form %d never succeeded", form);
+        expect_equal(&p, &r, &want, "after allocation failures");
+    }
+    free_results(&want);
     free_results(&r);
     free_problem(&p);
 }
@@ -634,6 +672,7 @@ int main(int argc, char **argv)
     failed += CASE(nan_on_one_rank_fails_every_rank_alike);
     failed += CASE(invalid_arguments_fail_every_rank_without_hanging);
     failed += CASE(a_device_that_fails_on_one_rank_fails_every_rank);
+    failed += CASE(an_allocation_failing_on_one_rank_fails_every_rank);
     failed += CASE(nq_of_zero_does_nothing);
     failed += CASE(the_callers_error_handler_is_restored);
     MPI_Finalize();
