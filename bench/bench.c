@@ -234,6 +234,17 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc = brg_bench_parse_options(argc, argv, &b->opts, known_workload);
+    if (rc == 0 && brg_bench_under_mpi()) { /* started by mpirun: the sharded top-k */
+#if defined(BRIGADE_BENCH_MPI)
+        rc = brg_bench_mpi_main(&b->opts);
+#else
+        fputs("bench: started by an MPI launcher, but built without brigade_mpi "
+              "(BRIGADE_MPI=ON needs MPI at configure time)\n", stderr);
+        rc = 2;
+#endif
+        free(b);
+        return rc;
+    }
     if (rc == -1) {
         brg_bench_usage(stdout);
         rc = 0;

@@ -189,6 +189,8 @@ void brg_bench_parallel(int threads, int64_t n, brg_bench_range_fn fn, void *ctx
  * splitmix64 of (seed, i), so any thread count gives the same array. */
 void brg_bench_fill_f64(double *x, int64_t n, uint64_t seed);
 void brg_bench_fill_f32(float *x, int64_t n, uint64_t seed);
+/* Elements first .. first + n - 1 of brg_bench_fill_f32's array (a shard). */
+void brg_bench_fill_f32_from(float *x, int64_t n, uint64_t seed, int64_t first);
 
 /* ---- cases and workloads -------------------------------------------------- */
 
@@ -258,6 +260,19 @@ typedef struct brg_bench_workload {
 extern const brg_bench_workload brg_bench_mean_rows;   /* mean_workloads.c */
 extern const brg_bench_workload brg_bench_mean_chunks;
 extern const brg_bench_workload brg_bench_cosine_topk;  /* topk_workload.c */
+/* cosine_topk's shapes for opts (size, scale), and its data: queries and
+ * database are brg_bench_fill_f32 of these seeds (different streams). */
+typedef struct brg_bench_topk_shape {
+    int64_t nb, dim, nq, k;
+} brg_bench_topk_shape;
+int brg_bench_topk_shapes(const brg_bench_options *opts, brg_bench_topk_shape *out, int cap);
+#define BRG_BENCH_TOPK_QUERY_SEED 20240602
+#define BRG_BENCH_TOPK_DB_SEED 20240603
+/* Under mpirun (mpi_topk.c, with brigade_mpi): cosine_topk sharded over the
+ * ranks; the exit status. */
+int brg_bench_mpi_main(const brg_bench_options *opts);
+/* 1 when an MPI launcher started this process (its environment says so). */
+int brg_bench_under_mpi(void);
 /* Part 1 (pool_workloads.c): the library's workload registry, by name. */
 extern const brg_bench_workload brg_bench_sleep, brg_bench_prime_heavy, brg_bench_prime_range,
     brg_bench_file_write, brg_bench_big_alloc, brg_bench_mean_chunks_pools, brg_bench_dispatch;

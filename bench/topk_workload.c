@@ -35,8 +35,8 @@ static const topk_def topk_defs[] = {
 
 enum {
     TOPK_K = 3,                  /* as in the tutorial */
-    QUERY_SEED = 20240602,       /* queries and database from different streams */
-    DB_SEED = 20240603,
+    QUERY_SEED = BRG_BENCH_TOPK_QUERY_SEED,
+    DB_SEED = BRG_BENCH_TOPK_DB_SEED,
     CHECK_MAX_QUERIES = 1000,    /* sampled queries per case, at most */
     REFERENCE_MIN_BLOCK_RUNS = 5, /* an extrapolated sgemm block runs at least this often */
     PATH_HOST = 0,
@@ -487,3 +487,17 @@ static brg_status plan_topk(const brg_bench_options *opts, brg_bench_case *cases
 }
 
 const brg_bench_workload brg_bench_cosine_topk = {"cosine_topk", plan_topk};
+
+int brg_bench_topk_shapes(const brg_bench_options *opts, brg_bench_topk_shape *out, int cap)
+{
+    int n = 0;
+    for (size_t i = 0; i < sizeof topk_defs / sizeof topk_defs[0] && n < cap; i++) {
+        if (!planned(&topk_defs[i], opts->size)) continue;
+        out[n].k = TOPK_K;
+        out[n].nb = scaled(topk_defs[i].nb, opts->scale, TOPK_K);
+        out[n].nq = scaled(topk_defs[i].nq, opts->scale, 1);
+        out[n].dim = topk_defs[i].dim;
+        n++;
+    }
+    return n;
+}

@@ -111,6 +111,7 @@ typedef struct fill_job {
     void *x;
     int is_f32;
     uint64_t seed;
+    int64_t first;               /* x[i] is element first + i */
 } fill_job;
 
 /* The top 53 (24) bits scaled by 2^-53 (2^-24): exactly the doubles
@@ -121,26 +122,40 @@ static void fill_range(int64_t begin, int64_t end, void *ctx)
     if (j->is_f32) {
         float *x = j->x;
         for (int64_t i = begin; i < end; i++)
-            x[i] = (float)(splitmix64_at(j->seed, (uint64_t)i) >> 40) * 0x1.0p-24f;
+            x[i] = (float)(splitmix64_at(j->seed, (uint64_t)(j->first + i)) >> 40) * 0x1.0p-24f;
         return;
     }
     double *x = j->x;
     for (int64_t i = begin; i < end; i++)
-        x[i] = (double)(splitmix64_at(j->seed, (uint64_t)i) >> 11) * 0x1.0p-53;
+        x[i] = (double)(splitmix64_at(j->seed, (uint64_t)(j->first + i)) >> 11) * 0x1.0p-53;
 }
 
-static void fill(void *x, int is_f32, int64_t n, uint64_t seed)
+static void fill(void *x, int is_f32, int64_t n, uint64_t seed, int64_t first)
 {
-    fill_job j = {x, is_f32, seed};
+    fill_job j = {x, is_f32, seed, first};
     brg_bench_parallel(brg_bench_threads(), n, fill_range, &j);
 }
 
 void brg_bench_fill_f64(double *x, int64_t n, uint64_t seed)
 {
-    fill(x, 0, n, seed);
+    fill(x, 0, n, seed, 0);
 }
 
 void brg_bench_fill_f32(float *x, int64_t n, uint64_t seed)
 {
-    fill(x, 1, n, seed);
+    fill(x, 1, n, seed, 0);
+}
+
+void brg_bench_fill_f32_from(float *x, int64_t n, uint64_t seed, int64_t first)
+{
+    fill(x, 1, n, seed, first);
+}
+
+int brg_bench_under_mpi(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK",
+                                       "MPI_LOCALNRANKS"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        if (getenv(vars[i])) return 1;
+    return 0;
 }
