@@ -73,17 +73,16 @@ static void shard_of(const mpi_ctx *m, const brg_bench_topk_shape *sh, shard *s)
     s->offset = m->rank * base + (m->rank < extra ? m->rank : extra);
 }
 
-/* The root's 1-rank median over the whole database, and its answer. */
-static brg_status one_rank(const mpi_ctx *m, const brg_bench_topk_shape *sh, const float *q,
-                           float *scores, int64_t *idx, double *median)
+/* Index db (rows x dim) on a new device of m->spec and time one warm-up
+ * and m->repeat searches: the median, and the last answer. */
+static brg_status time_index(const mpi_ctx *m, const brg_bench_topk_shape *sh, const float *db,
+                             int64_t rows, const float *q, float *scores, int64_t *idx,
+                             double *median)
 {
-    float *db = malloc((size_t)(sh->nb * sh->dim) * sizeof *db);
-    if (!db) return BRG_ERR_OUT_OF_MEMORY;
-    brg_bench_fill_f32(db, sh->nb * sh->dim, BRG_BENCH_TOPK_DB_SEED);
     brg_device *dev = NULL;
     brg_index *ix = NULL;
     brg_status st = brg_device_open(m->spec, &dev);
-    if (st == BRG_OK) st = brg_index_create(dev, db, sh->nb, sh->dim, BRG_METRIC_COSINE, &ix);
+    if (st == BRG_OK) st = brg_index_create(dev, db, rows, sh->dim, BRG_METRIC_COSINE, &ix);
     double t[MAX_REPEAT];
     for (int r = -1; r < m->repeat && st == BRG_OK; r++) {
         double t0 = brg_bench_now();
@@ -93,6 +92,17 @@ static brg_status one_rank(const mpi_ctx *m, const brg_bench_topk_shape *sh, con
     if (st == BRG_OK) *median = median_of(t, m->repeat);
     brg_index_free(ix);
     brg_device_close(dev);
+    return st;
+}
+
+/* The root's 1-rank median over the whole database, and its answer. */
+static brg_status one_rank(const mpi_ctx *m, const brg_bench_topk_shape *sh, const float *q,
+                           float *scores, int64_t *idx, double *median)
+{
+    float *db = malloc((size_t)(sh->nb * sh->dim) * sizeof *db);
+    if (!db) return BRG_ERR_OUT_OF_MEMORY;
+    brg_bench_fill_f32(db, sh->nb * sh->dim, BRG_BENCH_TOPK_DB_SEED);
+    brg_status st = time_index(m, sh, db, sh->nb, q, scores, idx, median);
     free(db);
     return st;
 }
@@ -105,19 +115,8 @@ static brg_status local_search(const mpi_ctx *m, const brg_bench_topk_shape *sh,
     if (s->nb_local < sh->k) return BRG_OK; /* a rank with fewer rows than k: not timed */
     float *sc = malloc((size_t)(sh->nq * sh->k) * sizeof *sc);
     int64_t *ix_out = malloc((size_t)(sh->nq * sh->k) * sizeof *ix_out);
-    brg_device *dev = NULL;
-    brg_index *ix = NULL;
-    brg_status st = sc && ix_out ? brg_device_open(m->spec, &dev) : BRG_ERR_OUT_OF_MEMORY;
-    if (st == BRG_OK) st = brg_index_create(dev, s->db, s->nb_local, sh->dim, BRG_METRIC_COSINE, &ix);
-    double t[MAX_REPEAT];
-    for (int r = -1; r < m->repeat && st == BRG_OK; r++) {
-        double t0 = brg_bench_now();
-        st = brg_index_search(ix, q, sh->nq, sh->k, NULL, sc, ix_out);
-        if (r >= 0) t[r] = brg_bench_now() - t0;
-    }
-    if (st == BRG_OK) *median = median_of(t, m->repeat);
-    brg_index_free(ix);
-    brg_device_close(dev);
+    brg_status st = sc && ix_out ? time_index(m, sh, s->db, s->nb_local, q, sc, ix_out, median)
+                                 : BRG_ERR_OUT_OF_MEMORY;
     free(sc);
     free(ix_out);
     return st;
