@@ -247,6 +247,8 @@ struct brg_bench_case {
     int workers;                     /* pool runners: workers ("workers" in their params) */
     double seq_seconds;              /* the sequential runner's median; NAN until measured */
     int64_t note_items;              /* > 0: each result's note gives seconds per item */
+    char note[BRG_BENCH_REASON_LEN]; /* set by setup: what the results must say (e.g. a
+                                        size scaled down to fit memory); "" none */
     void *impl;                      /* the workload's private part */
 };
 

@@ -235,6 +235,7 @@ static void measure_on(const brg_bench_options *opts, brg_bench_case *c,
         set_reason(r, BRG_BENCH_ERROR, "run: %s: %s", brg_status_str(st), failure_text(st));
     } else {
         derive(c, run, ref_seconds, r);
+        if (c->note[0] && !r->note[0]) snprintf(r->note, sizeof r->note, "%s", c->note);
         if (c->note_items > 0 && !r->note[0])
             snprintf(r->note, sizeof r->note, "%.2f ns per item (median)",
                      r->seconds / (double)c->note_items * 1e9);

@@ -98,6 +98,8 @@ static brg_status new_state(brg_bench_case *c, int workers, part1_state **out)
     size_t bytes = 0;
     brg_status st = brg_workload_prepare(s->pc->info, &p, &s->ctx);
     if (st == BRG_OK) st = brg_workload_results_bytes(s->ctx, &bytes);
+    if (st == BRG_OK) /* big_alloc scaled down to fit memory says so */
+        snprintf(c->note, sizeof c->note, "%s", brg_workload_ctx_note(s->ctx));
     if (st == BRG_OK && !(s->results = malloc(bytes ? bytes : 1))) st = BRG_ERR_OUT_OF_MEMORY;
     if (st == BRG_OK) brg_bench_touch(s->results, bytes);
     if (st != BRG_OK) {
