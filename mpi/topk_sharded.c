@@ -17,7 +17,6 @@
 #include "mpi_impl.h"
 #include "topk_exact.h"
 
-
 /* One rank's view of a sharded database; the one-call form uses one on the
  * stack with the caller's communicator and no local index. */
 struct brg_mpi_index {
@@ -49,18 +48,13 @@ static brg_mpi_options options_or_defaults(const brg_mpi_options *opts)
     return opts ? *opts : o;
 }
 
-/* BRG_MPI_MERGE_AUTO is the reduction, as MPI_Allreduce even when only the
- * root wants the results: on the measurements of docs/perf-notes.md
- * ("Merging the ranks' candidates") it was the fastest merge at every size,
- * and Open MPI's MPI_Reduce (segmented) the slowest for large nq x k. */
+/* BRG_MPI_MERGE_AUTO is the reduction (docs/perf-notes.md, "Merging the
+ * ranks' candidates"): 1.7x faster than the gather at 2 ranks and a million
+ * candidates each in the interleaved runs, within noise elsewhere, and it
+ * needs no buffer of every rank's candidates on the root. */
 static int merge_kind(const brg_mpi_options *o)
 {
     return o->merge == BRG_MPI_MERGE_AUTO ? BRG_MPI_MERGE_REDUCE : o->merge;
-}
-
-static int merge_everywhere(const brg_mpi_options *o)
-{
-    return o->results_on_every_rank || o->merge == BRG_MPI_MERGE_AUTO;
 }
 
 static brg_status comm_info(MPI_Comm comm, int *rank, int *size)
@@ -75,7 +69,8 @@ static brg_status comm_info(MPI_Comm comm, int *rank, int *size)
 static brg_status check_options(const brg_mpi_options *o, int size)
 {
     if (o->root < 0 || o->root >= size)
-        return BRG_ERROR(BRG_ERR_INVALID_ARG, "opts->root %d is not a rank of the %d", o->root, size);
+        return BRG_ERROR(BRG_ERR_INVALID_ARG, "opts->root %d is not one of the %d ranks", o->root,
+                         size);
     if ((o->queries_on_every_rank | o->results_on_every_rank) & ~1)
         return BRG_ERROR(BRG_ERR_INVALID_ARG,
                          "opts->queries_on_every_rank and results_on_every_rank must be 0 or 1");
@@ -201,7 +196,7 @@ static brg_status exchange(const brg_mpi_index *ix, const brg_mpi_options *o, co
         p.v[BRG_MPI_P_ROOT] = o->root;
         p.v[BRG_MPI_P_QEVERY] = o->queries_on_every_rank;
         p.v[BRG_MPI_P_REVERY] = o->results_on_every_rank;
-        p.v[BRG_MPI_P_MERGE] = o->merge; /* AUTO and REDUCE use different collectives */
+        p.v[BRG_MPI_P_MERGE] = merge_kind(o);
         if (o->queries_on_every_rank && nq > 0)
             p.v[BRG_MPI_P_QHASH] = brg_mpi_hash_queries(queries, nq * ix->dim);
     }
@@ -278,7 +273,7 @@ static brg_status run_search(const brg_mpi_index *ix, const brg_mpi_options *o, 
     st = brg_mpi_agree(ix->comm, ix->rank, ix->size, local);
     if (st == BRG_OK)
         st = brg_mpi_merge(ix->comm, ix->rank, ix->size, merge_kind(o), o->root,
-                           merge_everywhere(o), b->recs, nq, k, b->gathered);
+                           o->results_on_every_rank, b->recs, nq, k, b->gathered);
     if (st != BRG_OK || !(o->results_on_every_rank || ix->rank == o->root)) return st;
     for (int64_t i = 0; i < nq * k; i++) {
         scores[i] = (float)b->recs[i].score;

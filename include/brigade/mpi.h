@@ -65,9 +65,7 @@ extern "C" {
 #endif
 
 /* How the ranks' candidates are merged; the results do not depend on it.
- * AUTO, the fastest in the measurements of docs/perf-notes.md, is the
- * reduction done with MPI_Allreduce whether or not every rank wants the
- * results. */
+ * AUTO is the reduction (measurements in docs/perf-notes.md). */
 #define BRG_MPI_MERGE_AUTO   0
 #define BRG_MPI_MERGE_REDUCE 1  /* MPI_Reduce to the root (MPI_Allreduce when results go to
                                    every rank) with an MPI_Op that merges two lists */
