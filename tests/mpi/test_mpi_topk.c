@@ -23,6 +23,7 @@
 #include "brigade/brigade.h"
 #include "brigade/mpi.h"
 #include "harness.h"
+#include "mpi_impl.h" /* brg_mpi_handler_set, brg_mpi_failed */
 #include "oracle.h"
 
 static int rank, size;
@@ -634,6 +635,30 @@ static void the_callers_error_handler_is_restored(void)
     free_problem(&p);
 }
 
+/* An MPI call that fails under the handler brigade sets (MPI_ERRORS_RETURN)
+ * returns to brigade, which reports it as BRG_ERR_WORKER naming the call: a
+ * broadcast from a root that does not exist fails on every rank alike. */
+static void an_mpi_error_is_a_worker_error_naming_the_call(void)
+{
+    MPI_Comm comm;
+    MPI_Comm_dup(MPI_COMM_WORLD, &comm);
+    brg_mpi_handler h;
+    EXPECT(brg_mpi_handler_set(comm, &h) == BRG_OK, "MPI_ERRORS_RETURN set");
+    int value = 7;
+    int rc = MPI_Bcast(&value, 1, MPI_INT, size + 3, comm);
+    EXPECT(rc != MPI_SUCCESS, "a broadcast from a root past the last rank failed");
+    if (rc != MPI_SUCCESS) {
+        EXPECT(brg_mpi_failed(rc, "MPI_Bcast") == BRG_ERR_WORKER, "BRG_ERR_WORKER");
+        EXPECT(strstr(brg_last_error(), "MPI_Bcast failed") != NULL, "the message names the call");
+    }
+    brg_mpi_handler_restore(&h);
+    MPI_Errhandler e;
+    MPI_Comm_get_errhandler(comm, &e);
+    EXPECT(e == MPI_ERRORS_ARE_FATAL, "the caller's handler is back");
+    MPI_Errhandler_free(&e);
+    MPI_Comm_free(&comm);
+}
+
 static int run_case(const char *name, void (*fn)(void))
 {
     int before = failures;
@@ -675,6 +700,7 @@ int main(int argc, char **argv)
     failed += CASE(an_allocation_failing_on_one_rank_fails_every_rank);
     failed += CASE(nq_of_zero_does_nothing);
     failed += CASE(the_callers_error_handler_is_restored);
+    failed += CASE(an_mpi_error_is_a_worker_error_naming_the_call);
     MPI_Finalize();
     return failed ? 1 : 0;
 }
