@@ -4,11 +4,13 @@
  *     shared code of src/topk_exact.h), which also finds NaN and Inf;
  *  2. per tile of queries and of database rows, a GEMM (gemm.cuh) gives fp32
  *     screening scores, and one block per query keeps its best kp candidates
- *     (k plus a margin) in a running list R sorted by (score desc, index asc):
- *     a single pass appends the tile's scores above R's threshold to shared
- *     memory and a bitonic sort merges them into R; when too many pass (the
- *     first tile, before R has a threshold), a radix select over the
- *     float-ordered keys finds the tile's kp-th score first;
+ *     (k plus a margin) in a running list R sorted by (score desc, index asc).
+ *     Up to kp = 1024, warp queues (WarpSelect and BlockSelect, below); for
+ *     larger kp a single pass appends the tile's scores above R's threshold
+ *     to shared memory and a bitonic sort merges them into R; when too many
+ *     pass (the first tile, before R has a threshold), a radix select over
+ *     the float-ordered keys finds the tile's kp-th score first. Both give
+ *     the same R;
  *  3. per query, R is rescored exactly (double), sorted, and proven with the
  *     fp32 error bound (nothing left out could enter the top k); a query that
  *     cannot be proven, and every query when k is too large for shared
@@ -42,6 +44,7 @@ const int THREADS = 256;
 const int CAP = 4096;          /* shared candidates of the selection kernel */
 const int RESCORE_CAP = 2048;  /* shared candidates of the rescoring kernel */
 const uint32_t PAD_SLOT = 0xffffffffu;
+const int STORE_PER_THREAD = CAP / THREADS; /* entries of R each thread moves */
 
 /* ---- keys: floats in an order-preserving uint32 (bigger float, bigger key) -- */
 
@@ -94,19 +97,34 @@ __device__ int block_exclusive_scan(int flag, int *warp_sums, int *total)
     return excl;
 }
 
-/* Bitonic sort of n (a power of two) entries so that before(i, j) holds for
- * i < j; swap(i, j) exchanges entries i and j. */
-template <typename Before, typename Swap>
-__device__ void bitonic_sort(int n, Before before, Swap swap)
+/* The threads that share a piece of work: a whole block, or one warp. */
+struct block_team {
+    __device__ int rank() const { return threadIdx.x; }
+    __device__ int size() const { return blockDim.x; }
+    __device__ void sync() const { __syncthreads(); }
+};
+
+struct warp_team {
+    __device__ int rank() const { return threadIdx.x % warpSize; }
+    __device__ int size() const { return warpSize; }
+    __device__ void sync() const { __syncwarp(BRG_FULL_MASK); }
+};
+
+/* Bitonic sort of n (a power of two) entries by a team, so that before(i, j)
+ * holds for i < j; swap(i, j) exchanges entries i and j. first is the size
+ * of the first merges: 2 sorts anything; n is the last merge alone, which
+ * sorts a bitonic sequence. */
+template <typename Team, typename Before, typename Swap>
+__device__ void bitonic_sort(int n, int first, Team team, Before before, Swap swap)
 {
-    for (int size = 2; size <= n; size <<= 1)
+    for (int size = first; size <= n; size <<= 1)
         for (int stride = size / 2; stride > 0; stride >>= 1) {
-            for (int i = threadIdx.x; i < n / 2; i += blockDim.x) {
+            for (int i = team.rank(); i < n / 2; i += team.size()) {
                 int lo = 2 * stride * (i / stride) + (i % stride), hi = lo + stride;
                 bool up = (lo & size) == 0;
                 if (up ? before(hi, lo) : before(lo, hi)) swap(lo, hi);
             }
-            __syncthreads();
+            team.sync();
         }
 }
 
@@ -189,6 +207,30 @@ __device__ uint32_t radix_select(const screen_args &a, int64_t q, float qinv, ui
     return prefix;
 }
 
+/* The new R of query q: its first keep entries, the i-th with key_at(i) and
+ * slot_at(i) (< kp: R's entry of that rank; else kp + tile column). Every
+ * thread of the block calls it; keep <= STORE_PER_THREAD * blockDim.x. */
+template <typename KeyAt, typename SlotAt>
+__device__ void store_candidates(const screen_args &a, int64_t q, int keep, KeyAt key_at,
+                                 SlotAt slot_at)
+{
+    /* R's old indices must be read before R is overwritten. */
+    int64_t idx[STORE_PER_THREAD];
+    int cnt = 0;
+    for (int i = threadIdx.x; i < keep; i += blockDim.x) {
+        uint32_t s = slot_at(i);
+        idx[cnt++] = s < (uint32_t)a.kp ? a.ridx[q * a.kp + s] : a.b0 + (int64_t)(s - a.kp);
+    }
+    __syncthreads();
+    cnt = 0;
+    for (int i = threadIdx.x; i < keep; i += blockDim.x) {
+        a.rkey[q * a.kp + i] = key_at(i);
+        a.ridx[q * a.kp + i] = idx[cnt++];
+    }
+    if (threadIdx.x == 0) a.rcount[q] = keep;
+    __syncthreads();
+}
+
 __global__ void screen_tile_kernel(screen_args a)
 {
     __shared__ uint32_t s_key[CAP];
@@ -257,7 +299,7 @@ __global__ void screen_tile_kernel(screen_args a)
         }
         __syncthreads();
         bitonic_sort(
-            n2,
+            n2, 2, block_team(),
             [&](int x, int y) {
                 return s_key[x] > s_key[y] || (s_key[x] == s_key[y] && s_slot[x] < s_slot[y]);
             },
@@ -268,23 +310,178 @@ __global__ void screen_tile_kernel(screen_args a)
                 s_key[y] = k;
                 s_slot[y] = s;
             });
-        /* R's old indices must be read before R is overwritten. */
-        const int keep = n < a.kp ? n : a.kp;
-        int64_t idx[CAP / THREADS];
-        int cnt = 0;
-        for (int i = threadIdx.x; i < keep; i += blockDim.x) {
-            uint32_t s = s_slot[i];
-            idx[cnt++] = s < (uint32_t)a.kp ? a.ridx[q * a.kp + s] : a.b0 + (int64_t)(s - a.kp);
-        }
-        __syncthreads();
-        cnt = 0;
-        for (int i = threadIdx.x; i < keep; i += blockDim.x) {
-            a.rkey[q * a.kp + i] = s_key[i];
-            a.ridx[q * a.kp + i] = idx[cnt++];
-        }
-        if (threadIdx.x == 0) a.rcount[q] = keep;
-        __syncthreads();
+        store_candidates(a, q, n < a.kp ? n : a.kp, [&](int i) { return s_key[i]; },
+                         [&](int i) { return s_slot[i]; });
     }
+}
+
+/* ---- WarpSelect and BlockSelect: the same R for kp <= WARP_SELECT_MAX ----------
+ *
+ * After Johnson, Douze and Jegou, "Billion-scale similarity search with GPUs"
+ * (2017). One block per query; each warp scans a contiguous slice of the
+ * tile. A candidate is one integer, key above and ~slot below (cand_pack),
+ * so that a larger integer ranks first by (key desc, slot asc), the order of
+ * R; 0 means none (every key is above 0). Each lane keeps up to NT
+ * candidates in registers (its thread queue); a score enters only if it
+ * beats the warp's threshold, the larger of R's threshold (at or below it
+ * nothing can change R) and the warp queue's kp-th entry. When any lane's
+ * queue is full, and once at the end, the warp gathers the thread queues'
+ * entries in shared memory (no gaps: few pass once R has a threshold),
+ * sorts them and merges them into its warp queue (kq = kp rounded up to a
+ * power of two entries, sorted, in shared memory). The thread queues are not
+ * kept sorted: the gathered entries are sorted anyway. Last, the warp queues
+ * merge pairwise into warp 0's, which started as R: the kp best of R and the
+ * tile, as screen_tile_kernel finds them, bit for bit. */
+
+const int WARP_SELECT_MAX = 1024;         /* largest kp of this path */
+const int WARP_SELECT_SHARED = 40 * 1024; /* dynamic shared bytes per block, at most */
+
+__host__ __device__ __forceinline__ uint64_t cand_pack(uint32_t key, uint32_t slot)
+{
+    return (uint64_t)key << 32 | (uint32_t)~slot;
+}
+
+/* Sort v[0, n) descending by one warp; first as in bitonic_sort. */
+__device__ __forceinline__ void warp_sort_desc(uint64_t *v, int n, int first)
+{
+    bitonic_sort(
+        n, first, warp_team(), [&](int x, int y) { return v[x] > v[y]; },
+        [&](int x, int y) {
+            uint64_t t = v[x];
+            v[x] = v[y];
+            v[y] = t;
+        });
+}
+
+/* The best kq (a power of two) of sorted a[0, kq) and sorted b[0, nb), nb <=
+ * kq, into a, sorted: a's tail against b reversed keeps the larger of each
+ * pair, which leaves a bitonic sequence holding the kq best; one bitonic
+ * merge sorts it. By one warp; b may be another warp's, at rest. */
+__device__ void warp_merge_sorted(uint64_t *a, int kq, const uint64_t *b, int nb)
+{
+    for (int i = threadIdx.x % warpSize; i < nb; i += warpSize)
+        if (b[i] > a[kq - 1 - i]) a[kq - 1 - i] = b[i];
+    __syncwarp(BRG_FULL_MASK);
+    warp_sort_desc(a, kq, kq);
+}
+
+/* One warp's queue in shared memory, the scratch its thread queues are
+ * gathered in, and what a candidate must beat to enter. */
+struct warp_queue {
+    uint64_t *best;   /* kq, sorted */
+    uint64_t *spill;  /* NT x warpSize */
+    int kq, kp;
+    uint64_t floor;   /* R's threshold */
+    uint64_t threshold;
+};
+
+/* Empty every lane's thread queue into the warp queue. The whole warp calls it. */
+template <int NT>
+__device__ __forceinline__ void warp_queue_flush(warp_queue &w, uint64_t (&tq)[NT], int &count)
+{
+    const int lane = threadIdx.x % warpSize;
+    const unsigned long long lower = (1ull << lane) - 1;
+    int at = 0, n = 0; /* entries of the lanes below this one; of the warp */
+    BRG_UNROLL
+    for (int t = 0; t < NT; t++) {
+        unsigned long long has = (unsigned long long)__ballot_sync(BRG_FULL_MASK, count > t);
+        at += __popcll(has & lower);
+        n += __popcll(has);
+    }
+    BRG_UNROLL
+    for (int t = 0; t < NT; t++)
+        if (t < count) w.spill[at + t] = tq[t];
+    const int n2 = pow2_at_least(n);
+    for (int i = n + lane; i < n2; i += warpSize) w.spill[i] = 0;
+    count = 0;
+    __syncwarp(BRG_FULL_MASK);
+    warp_sort_desc(w.spill, n2, 2);
+    warp_merge_sorted(w.best, w.kq, w.spill, n < w.kq ? n : w.kq);
+    const uint64_t kth = w.best[w.kp - 1];
+    w.threshold = kth > w.floor ? kth : w.floor;
+}
+
+/* Warp w's slice of the tile: [*lo, *hi), whole warps of columns. */
+__device__ __forceinline__ void warp_slice(int64_t ncols, int w, int nwarps, int64_t *lo,
+                                           int64_t *hi)
+{
+    int64_t per = (ncols + nwarps - 1) / nwarps;
+    per = (per + warpSize - 1) / warpSize * warpSize;
+    *lo = w * per;
+    *hi = *lo + per < ncols ? *lo + per : ncols;
+}
+
+/* Entries of the sorted best[0, kp) before the first empty one. */
+__device__ __forceinline__ int candidates_held(const uint64_t *best, int kp)
+{
+    int lo = 0, hi = kp; /* best[lo - 1] is a candidate, best[hi] is not (or hi == kp) */
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (best[mid] != 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Dynamic shared memory: per warp, kq + NT x warpSize candidates. */
+template <int NT>
+__global__ void warp_select_kernel(screen_args a)
+{
+    BRG_DYNAMIC_SHARED(uint64_t, smem);
+    const int lane = threadIdx.x % warpSize, warp = threadIdx.x / warpSize;
+    const int nwarps = blockDim.x / warpSize, kq = pow2_at_least(a.kp);
+    const int per_warp = kq + NT * warpSize;
+    int64_t lo, hi;
+    warp_slice(a.ncols, warp, nwarps, &lo, &hi);
+    for (int64_t q = blockIdx.x; q < a.rows; q += gridDim.x) {
+        const int n_r = a.rcount[q];
+        const uint32_t *rkey = a.rkey + q * a.kp;
+        warp_queue w = {smem + warp * per_warp, smem + warp * per_warp + kq, kq, a.kp, 0, 0};
+        if (n_r == a.kp) w.floor = (uint64_t)rkey[a.kp - 1] << 32 | 0xffffffffu;
+        w.threshold = w.floor;
+        for (int i = lane; i < kq; i += warpSize) /* warp 0 starts from R */
+            w.best[i] = warp == 0 && i < n_r ? cand_pack(rkey[i], (uint32_t)i) : 0;
+        __syncwarp(BRG_FULL_MASK);
+        const double qn = a.qnorm[q];
+        const float qinv = a.metric == 1 ? 1.0f : qn > 0.0 ? (float)(1.0 / qn) : 0.0f;
+        uint64_t tq[NT] = {};
+        int count = 0;
+        for (int64_t j0 = lo; j0 < hi; j0 += warpSize) { /* warp-uniform trip count */
+            const int64_t j = j0 + lane;
+            if (j < hi) {
+                uint64_t v = cand_pack(float_key(screen_value(a, q, j, qinv)), (uint32_t)(a.kp + j));
+                BRG_UNROLL
+                for (int t = 0; t < NT; t++) /* tq[count] = v, with register indices */
+                    if (v > w.threshold && t == count) tq[t] = v;
+                count += v > w.threshold;
+            }
+            if (__any_sync(BRG_FULL_MASK, count == NT)) warp_queue_flush(w, tq, count);
+        }
+        if (__any_sync(BRG_FULL_MASK, count > 0)) warp_queue_flush(w, tq, count);
+        /* BlockSelect: warp queues merge pairwise into warp 0's; an empty one
+         * (nothing of its slice passed) is skipped. */
+        for (int s = 1; s < nwarps; s *= 2) {
+            __syncthreads();
+            const uint64_t *other = w.best + s * per_warp;
+            if (warp % (2 * s) == 0 && warp + s < nwarps && other[0] != 0)
+                warp_merge_sorted(w.best, kq, other, candidates_held(other, a.kp));
+        }
+        __syncthreads();
+        store_candidates(
+            a, q, candidates_held(smem, a.kp), [&](int i) { return (uint32_t)(smem[i] >> 32); },
+            [&](int i) { return ~(uint32_t)smem[i]; });
+    }
+}
+
+/* The thread-queue length for kq candidates on warps of warp_size lanes:
+ * longer queues for larger kq (fewer, costlier merges), the same W x NT on
+ * wave64 as on 32 lanes. */
+int warp_select_queue_len(int kq, int warp_size)
+{
+    int nt = kq <= 64 ? 2 : kq <= 256 ? 4 : 8;
+    return warp_size > 32 && nt > 2 ? nt * 32 / warp_size : nt;
 }
 
 /* ---- rescoring and proof --------------------------------------------------------- */
@@ -331,7 +528,7 @@ __global__ void rescore_kernel(rescore_args a)
         }
         __syncthreads();
         bitonic_sort(
-            n2, [&](int x, int y) { return brg_topk_before(s_ex[x], s_idx[x], s_ex[y], s_idx[y]); },
+            n2, 2, block_team(), [&](int x, int y) { return brg_topk_before(s_ex[x], s_idx[x], s_ex[y], s_idx[y]); },
             [&](int x, int y) {
                 double e = s_ex[x];
                 int64_t i = s_idx[x];
@@ -476,6 +673,32 @@ struct call_state {
     double db_max_norm;
 };
 
+/* One tile's selection into R, on stream: the warp queues up to
+ * WARP_SELECT_MAX candidates, the shared-memory sort above. */
+brg_status select_tile(const dev_ctx *ctx, const screen_args &a, cudaStream_t stream)
+{
+    const dim3 grid(grid_for(ctx, a.rows, 1, 4));
+    if (a.kp > WARP_SELECT_MAX) {
+        BRG_CUDA_CHECK(brg_launch(screen_tile_kernel, grid, dim3(THREADS), 0, stream, a));
+        return BRG_OK;
+    }
+    const int w = ctx->warp_size, kq = pow2_at_least(a.kp), nt = warp_select_queue_len(kq, w);
+    const size_t per_warp = (size_t)(kq + nt * w) * sizeof(uint64_t);
+    int warps = (int)(WARP_SELECT_SHARED / per_warp);
+    warps = warps < THREADS / w ? warps : THREADS / w;
+    /* store_candidates moves kp entries with STORE_PER_THREAD per thread */
+    if (warps < 1 || warps * w * STORE_PER_THREAD < a.kp)
+        return BRG_ERROR(BRG_ERR_UNSUPPORTED, "top-k on %s: no warp-select block for kp %d, warp %d",
+                         BRG_VENDOR_NAME, a.kp, w);
+    const dim3 block(warps * w);
+    const size_t bytes = per_warp * (size_t)warps;
+    cudaError_t e = nt == 2   ? brg_launch(warp_select_kernel<2>, grid, block, bytes, stream, a)
+                    : nt == 4 ? brg_launch(warp_select_kernel<4>, grid, block, bytes, stream, a)
+                              : brg_launch(warp_select_kernel<8>, grid, block, bytes, stream, a);
+    BRG_CUDA_CHECK(e);
+    return BRG_OK;
+}
+
 brg_status screened_tile(const call_state &s, scratch &tmp, int64_t q0, int64_t rows, int64_t tb,
                          const double *qnorm, float *tile, uint32_t *rkey, int64_t *ridx, int *rcount,
                          int *failed)
@@ -489,8 +712,8 @@ brg_status screened_tile(const call_state &s, scratch &tmp, int64_t q0, int64_t 
         brg_status st = gemm_nt(ctx, qtile, c->db + b0 * c->dim, tile, rows, ncols, c->dim, c->allow_tf32);
         if (st != BRG_OK) return st;
         screen_args a = {tile, rows, ncols, b0, qnorm, s.dbnorm, c->metric, (int)s.kp, rkey, ridx, rcount};
-        BRG_CUDA_CHECK(brg_launch(screen_tile_kernel, dim3(grid_for(ctx, rows, 1, 4)), dim3(THREADS), 0,
-                                  cudaStreamPerThread, a));
+        st = select_tile(ctx, a, cudaStreamPerThread);
+        if (st != BRG_OK) return st;
     }
     rescore_args r = {qtile, c->db, rows, c->dim, c->nb, c->k, (int)s.kp, c->metric, c->allow_tf32,
                       qnorm, s.dbnorm, s.db_max_norm, rkey, ridx, c->scores + q0 * c->k,

@@ -56,6 +56,25 @@ static void run_topk(const problem *p, size_t budget, float **scores, int64_t **
                                       *scores, *indices));
 }
 
+/* The smallest workspace the device accepts for p's shape, read from the
+ * message of a call with a budget of 1 byte. */
+static size_t minimum_budget(const problem *p)
+{
+    float *s = malloc((size_t)p->k * sizeof(float));
+    int64_t *i = malloc((size_t)p->k * sizeof(int64_t));
+    ck_assert(s && i);
+    brg_topk_options o = options(p->metric, 1);
+    BRG_ASSERT_STATUS(brg_cosine_topk_f32(brg_test_dev, p->q, 1, p->db, p->nb, p->dim, p->k, &o, s, i),
+                      BRG_ERR_INVALID_ARG);
+    const char *msg = strstr(brg_last_error(), "minimum of ");
+    ck_assert_ptr_nonnull(msg);
+    size_t minimum = strtoull(msg + strlen("minimum of "), NULL, 10);
+    ck_assert(minimum > 1);
+    free(s);
+    free(i);
+    return minimum;
+}
+
 static long double tolerance(long double s)
 {
     return 1e-5L * (fabsl(s) > 1 ? fabsl(s) : 1);
@@ -263,16 +282,7 @@ START_TEST(topk_results_do_not_depend_on_the_budget)
     int64_t *i0, *i1;
     run_topk(&p, 0, &s0, &i0);
     check_against_oracle(&p, s0, i0);
-    brg_topk_options o = options(BRG_METRIC_COSINE, 1);
-    float dummy_s[8];
-    int64_t dummy_i[8];
-    BRG_ASSERT_STATUS(brg_cosine_topk_f32(brg_test_dev, p.q, 1, p.db, p.nb, p.dim, p.k, &o, dummy_s,
-                                          dummy_i),
-                      BRG_ERR_INVALID_ARG);
-    const char *msg = strstr(brg_last_error(), "minimum of ");
-    ck_assert_ptr_nonnull(msg);
-    size_t minimum = strtoull(msg + strlen("minimum of "), NULL, 10);
-    ck_assert(minimum > 1);
+    size_t minimum = minimum_budget(&p);
     /* The exact minimum means 1 x 1 tiles: 77,700 launches on a device, which
      * the emulator (and TSan on it) cannot afford; a few hundred rows per
      * tile still make many tiles there. */
@@ -287,6 +297,138 @@ START_TEST(topk_results_do_not_depend_on_the_budget)
     }
     free(s0);
     free(i0);
+    free_problem(&p);
+}
+END_TEST
+
+/* ---- the device's selection: warp queues up to 1024 candidates, shared-memory
+ * sorts beyond; the GEMM of the next tile overlapping the selection --------- */
+
+/* A budget that leaves about `rows` database rows per tile on a GPU (whose
+ * tiles cost two fp32 score buffers per pair); on the CPU, some smaller
+ * tiling. Only the answer is asserted, never the tiles. */
+static size_t budget_for_rows(const problem *p, int64_t rows)
+{
+    return minimum_budget(p) + (size_t)rows * 2 * sizeof(float);
+}
+
+/* The CPU's answer, bit for bit: both rescore their candidates exactly. */
+static void check_against_cpu(const problem *p, size_t budget, const float *scores,
+                              const int64_t *indices)
+{
+    brg_device *cpu;
+    BRG_ASSERT_OK(brg_device_open("cpu", &cpu));
+    float *s = malloc((size_t)(p->nq * p->k) * sizeof(float));
+    int64_t *i = malloc((size_t)(p->nq * p->k) * sizeof(int64_t));
+    ck_assert(s && i);
+    brg_topk_options o = options(p->metric, 0);
+    BRG_ASSERT_OK(brg_cosine_topk_f32(cpu, p->q, p->nq, p->db, p->nb, p->dim, p->k, &o, s, i));
+    for (int64_t at = 0; at < p->nq * p->k; at++)
+        ck_assert_msg(memcmp(&s[at], &scores[at], sizeof(float)) == 0 && i[at] == indices[at],
+                      "%s, budget %zu, k %lld: query %lld rank %lld: row %lld score %.9g; cpu: row %lld "
+                      "score %.9g",
+                      brg_test_spec, budget, (long long)p->k, (long long)(at / p->k),
+                      (long long)(at % p->k), (long long)indices[at], (double)scores[at],
+                      (long long)i[at], (double)s[at]);
+    free(s);
+    free(i);
+    brg_device_close(cpu);
+}
+
+typedef void (*answer_check)(const problem *p, const float *scores, const int64_t *indices);
+
+/* The oracle's answer and the CPU's, and what `also` asserts (when not
+ * NULL), with one tile and with tiles of about tile_rows database rows. */
+static void check_one_and_many_tiles(const problem *p, int64_t tile_rows, answer_check also)
+{
+    size_t budgets[2] = {0, budget_for_rows(p, tile_rows)};
+    for (int b = 0; b < 2; b++) {
+        float *s;
+        int64_t *i;
+        run_topk(p, budgets[b], &s, &i);
+        if (also) also(p, s, i);
+        check_against_oracle(p, s, i);
+        check_against_cpu(p, budgets[b], s, i);
+        free(s);
+        free(i);
+    }
+}
+
+/* kp = k + max(k / 8, 8) candidates: warp queues hold kp <= 1024 (k <= 911)
+ * in powers of two (kp 32 | 33 at k 24 | 25, 64 | 65 at 56 | 57, 256 | 257
+ * at 228 | 229); k 912 and 1000 take the shared-memory sort. */
+START_TEST(topk_matches_oracle_and_cpu_at_every_warp_queue_size)
+{
+    const int64_t ks[] = {1, 2, 24, 25, 31, 32, 33, 56, 57, 63, 64, 65, 100, 228, 229, 256, 911, 912, 1000};
+    problem p = make_problem(2, 1400, 6, 1, 22);
+    for (size_t c = 0; c < sizeof ks / sizeof ks[0]; c++) {
+        p.k = ks[c];
+        p.metric = (int)(c % 2);
+        check_one_and_many_tiles(&p, 500, NULL);
+    }
+    free_problem(&p);
+}
+END_TEST
+
+/* Exact ties spread over every warp's slice and every tile: 30 copies of
+ * the query's direction (rows 7 + 50 c), then 15 copies of another row (30 +
+ * 97 c), among rows that score at most 0. k = 40 ends inside the second
+ * group: its 10 lowest rows. */
+static void check_tied_rows_by_lower_index(const problem *p, const float *s, const int64_t *i)
+{
+    for (int64_t q = 0; q < p->nq; q++)
+        for (int64_t r = 0; r < p->k; r++) {
+            int64_t want = r < 30 ? 7 + 50 * r : 30 + 97 * (r - 30);
+            ck_assert_msg(i[q * p->k + r] == want, "%s: query %lld rank %lld: row %lld, want %lld",
+                          brg_test_spec, (long long)q, (long long)r, (long long)i[q * p->k + r],
+                          (long long)want);
+            ck_assert_float_eq(s[q * p->k + r], s[q * p->k + (r < 30 ? 0 : 30)]);
+        }
+}
+
+START_TEST(topk_breaks_ties_across_warps_and_tiles_by_lower_index)
+{
+    problem p = make_problem(3, 1500, 4, 40, 23);
+    for (int64_t r = 0; r < p.nb; r++) p.db[r * 4] = -fabsf(p.db[r * 4]); /* scores <= 0 */
+    const float top[4] = {1, 0, 0, 0}, second[4] = {0.5f, 0.25f, -0.5f, 0.75f};
+    for (int64_t c = 0; c < 30; c++) memcpy(p.db + (7 + 50 * c) * 4, top, sizeof top);
+    for (int64_t c = 0; c < 15; c++) memcpy(p.db + (30 + 97 * c) * 4, second, sizeof second);
+    for (int64_t q = 0; q < p.nq; q++)
+        for (int64_t d = 0; d < 4; d++) p.q[q * 4 + d] = top[d] * (float)(q + 1);
+    check_one_and_many_tiles(&p, 400, check_tied_rows_by_lower_index);
+    free_problem(&p);
+}
+END_TEST
+
+/* Every one of the best rows in one narrow band of the tile: one warp's
+ * slice holds them all, the other warps' queues lose everything. */
+START_TEST(topk_finds_best_rows_that_sit_in_one_warps_slice)
+{
+    problem p = make_problem(2, 2048, 8, 64, 24);
+    for (int64_t r = 1700; r < 1780; r++)
+        for (int64_t d = 0; d < 8; d++) p.db[r * 8 + d] = p.q[(r % 2) * 8 + d] * (1.0f + 0.001f * (float)(r % 13));
+    check_one_and_many_tiles(&p, 600, NULL);
+    free_problem(&p);
+}
+END_TEST
+
+/* Inner products growing with the row: every score of every later tile
+ * beats the threshold the earlier tiles left; the last rows win. */
+static void check_last_rows_first(const problem *p, const float *s, const int64_t *i)
+{
+    (void)s;
+    for (int64_t q = 0; q < p->nq; q++)
+        for (int64_t r = 0; r < p->k; r++) ck_assert_int_eq(i[q * p->k + r], p->nb - 1 - r);
+}
+
+START_TEST(topk_takes_tiles_where_every_score_beats_the_threshold)
+{
+    problem p = make_problem(2, 1800, 8, 50, 25);
+    p.metric = BRG_METRIC_INNER_PRODUCT;
+    for (int64_t d = 0; d < 16; d++) p.q[d] = fabsf(p.q[d]);
+    for (int64_t r = 0; r < p.nb; r++)
+        for (int64_t d = 0; d < 8; d++) p.db[r * 8 + d] = p.q[d] * (float)(r + 1);
+    check_one_and_many_tiles(&p, 300, check_last_rows_first);
     free_problem(&p);
 }
 END_TEST
@@ -432,6 +574,10 @@ static Suite *topk_suite(void)
     tcase_add_test(tc, topk_ranks_rows_whose_fp32_products_overflow);
     tcase_add_test(tc, topk_zero_vectors_have_similarity_zero);
     tcase_add_test(tc, topk_results_do_not_depend_on_the_budget);
+    tcase_add_test(tc, topk_matches_oracle_and_cpu_at_every_warp_queue_size);
+    tcase_add_test(tc, topk_breaks_ties_across_warps_and_tiles_by_lower_index);
+    tcase_add_test(tc, topk_finds_best_rows_that_sit_in_one_warps_slice);
+    tcase_add_test(tc, topk_takes_tiles_where_every_score_beats_the_threshold);
     tcase_add_test(tc, topk_rejects_nan_and_inf_naming_the_row);
     tcase_add_test(tc, topk_rejects_bad_arguments);
     tcase_add_test(tc, gpu_topk_refuses_dim_and_k_past_int32_before_copying);

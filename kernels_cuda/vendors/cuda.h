@@ -12,5 +12,8 @@
 
 typedef unsigned brg_lanemask_t;
 #define BRG_FULL_MASK 0xffffffffu
+/* Before a loop of constant trip count whose array indices must become
+ * registers (thread queues): unrolled, they do. */
+#define BRG_UNROLL _Pragma("unroll")
 
 #endif

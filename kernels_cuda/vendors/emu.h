@@ -204,6 +204,9 @@ const char *brg_emu_last_fault(void);
 /* ---- synchronisation and warp intrinsics ----------------------------------- */
 typedef unsigned long long brg_lanemask_t;
 #define BRG_FULL_MASK (warpSize == 64 ? ~0ull : 0xffffffffull)
+/* Unrolling only keeps a GPU thread's small arrays in registers; the host
+ * compiler decides for itself (and warns about #pragma unroll). */
+#define BRG_UNROLL
 
 void brg_emu_syncthreads(void);
 void brg_emu_threadfence(void);

@@ -16,6 +16,9 @@
 
 typedef unsigned long long brg_lanemask_t;
 #define BRG_FULL_MASK (~0ull)
+/* Before a loop of constant trip count whose array indices must become
+ * registers (thread queues): unrolled, they do. */
+#define BRG_UNROLL _Pragma("unroll")
 
 #define cudaError_t hipError_t
 #define cudaSuccess hipSuccess
