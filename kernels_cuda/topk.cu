@@ -10,7 +10,8 @@
  *     to shared memory and a bitonic sort merges them into R; when too many
  *     pass (the first tile, before R has a threshold), a radix select over
  *     the float-ordered keys finds the tile's kp-th score first. Both give
- *     the same R;
+ *     the same R. The GEMM of the next tile runs on another stream while a
+ *     tile is selected (tile_streams);
  *  3. per query, R is rescored exactly (double), sorted, and proven with the
  *     fp32 error bound (nothing left out could enter the top k); a query that
  *     cannot be proven, and every query when k is too large for shared
@@ -648,8 +649,10 @@ brg_status exhaustive(const dev_ctx *ctx, const brg_topk_call *c, const float *q
     return BRG_OK;
 }
 
-/* Device memory per tile: the score tile, R, flags; and the exhaustive
- * path's buffers for one query (sorting needs about twice its input). */
+/* Device memory per tile: two score tiles (one the GEMM writes while the
+ * other is selected from), R, flags; and the exhaustive path's buffers for
+ * one query (sorting needs about twice its input). A tile's columns stay
+ * below 2^31, so that kp + column fits a candidate's 32-bit slot. */
 brg_topk_costs device_costs(const brg_topk_call *c, int64_t kp, int large)
 {
     brg_topk_costs k;
@@ -659,8 +662,9 @@ brg_topk_costs device_costs(const brg_topk_call *c, int64_t kp, int large)
     k.per_query = sizeof(double) + 2 * sizeof(int) + (size_t)kp * (sizeof(uint32_t) + sizeof(int64_t)) +
                   sizeof(int64_t);
     if (large) k.per_query += 2 * row_bytes;
-    k.per_score = large ? 0 : sizeof(float);
+    k.per_score = large ? 0 : 2 * sizeof(float);
     k.tq_max = 65535;
+    k.tb_max = (int64_t)1 << 31;
     k.tb_min = large ? 0 : 4096;
     return k;
 }
@@ -671,6 +675,46 @@ struct call_state {
     int64_t kp;
     const double *dbnorm;
     double db_max_norm;
+};
+
+/* Two streams: GEMMs on the calling thread's stream (where gemm_nt issues
+ * them), selections on their own, so that tile i+1's GEMM runs while tile i's
+ * selection does. Score tile b is written by GEMM t (t % 2 == b) once
+ * selection t - 2 is done with it (selected[b]); selection t waits for its
+ * GEMM (scored[b]). Selections stay in order on their stream, as R needs. */
+struct tile_streams {
+    cudaStream_t select = nullptr;
+    cudaEvent_t scored[2] = {}, selected[2] = {}, drained = nullptr;
+
+    brg_status open()
+    {
+        BRG_CUDA_CHECK(cudaStreamCreateWithFlags(&select, cudaStreamNonBlocking));
+        for (int b = 0; b < 2; b++) {
+            BRG_CUDA_CHECK(cudaEventCreateWithFlags(&scored[b], cudaEventDisableTiming));
+            BRG_CUDA_CHECK(cudaEventCreateWithFlags(&selected[b], cudaEventDisableTiming));
+        }
+        BRG_CUDA_CHECK(cudaEventCreateWithFlags(&drained, cudaEventDisableTiming));
+        return BRG_OK;
+    }
+    /* The calling thread's stream waits for every selection issued so far. */
+    brg_status join() const
+    {
+        BRG_CUDA_CHECK(cudaEventRecord(drained, select));
+        BRG_CUDA_CHECK(cudaStreamWaitEvent(cudaStreamPerThread, drained, 0));
+        return BRG_OK;
+    }
+    /* Nothing of ours may still run when the scratch it uses is freed (on
+     * error paths too): wait, then release. */
+    ~tile_streams()
+    {
+        if (select) (void)cudaStreamSynchronize(select);
+        for (int b = 0; b < 2; b++) {
+            if (scored[b]) (void)cudaEventDestroy(scored[b]);
+            if (selected[b]) (void)cudaEventDestroy(selected[b]);
+        }
+        if (drained) (void)cudaEventDestroy(drained);
+        if (select) (void)cudaStreamDestroy(select);
+    }
 };
 
 /* One tile's selection into R, on stream: the warp queues up to
@@ -699,22 +743,31 @@ brg_status select_tile(const dev_ctx *ctx, const screen_args &a, cudaStream_t st
     return BRG_OK;
 }
 
-brg_status screened_tile(const call_state &s, scratch &tmp, int64_t q0, int64_t rows, int64_t tb,
-                         const double *qnorm, float *tile, uint32_t *rkey, int64_t *ridx, int *rcount,
-                         int *failed)
+brg_status screened_tile(const call_state &s, const tile_streams &ts, int64_t q0, int64_t rows,
+                         int64_t tb, const double *qnorm, float *const tile[2], uint32_t *rkey,
+                         int64_t *ridx, int *rcount, int *failed)
 {
     const dev_ctx *ctx = s.ctx;
     const brg_topk_call *c = s.c;
     const float *qtile = c->queries + q0 * c->dim;
-    BRG_CUDA_CHECK(cudaMemsetAsync(rcount, 0, (size_t)rows * sizeof(int), cudaStreamPerThread));
-    for (int64_t b0 = 0; b0 < c->nb; b0 += tb) {
+    BRG_CUDA_CHECK(cudaMemsetAsync(rcount, 0, (size_t)rows * sizeof(int), ts.select));
+    int64_t t = 0;
+    for (int64_t b0 = 0; b0 < c->nb; b0 += tb, t++) {
+        const int b = (int)(t % 2);
         int64_t ncols = c->nb - b0 < tb ? c->nb - b0 : tb;
-        brg_status st = gemm_nt(ctx, qtile, c->db + b0 * c->dim, tile, rows, ncols, c->dim, c->allow_tf32);
+        if (t >= 2) BRG_CUDA_CHECK(cudaStreamWaitEvent(cudaStreamPerThread, ts.selected[b], 0));
+        brg_status st = gemm_nt(ctx, qtile, c->db + b0 * c->dim, tile[b], rows, ncols, c->dim,
+                                c->allow_tf32);
         if (st != BRG_OK) return st;
-        screen_args a = {tile, rows, ncols, b0, qnorm, s.dbnorm, c->metric, (int)s.kp, rkey, ridx, rcount};
-        st = select_tile(ctx, a, cudaStreamPerThread);
+        BRG_CUDA_CHECK(cudaEventRecord(ts.scored[b], cudaStreamPerThread));
+        BRG_CUDA_CHECK(cudaStreamWaitEvent(ts.select, ts.scored[b], 0));
+        screen_args a = {tile[b], rows, ncols, b0, qnorm, s.dbnorm, c->metric, (int)s.kp, rkey, ridx, rcount};
+        st = select_tile(ctx, a, ts.select);
         if (st != BRG_OK) return st;
+        BRG_CUDA_CHECK(cudaEventRecord(ts.selected[b], ts.select));
     }
+    brg_status st = ts.join();
+    if (st != BRG_OK) return st;
     rescore_args r = {qtile, c->db, rows, c->dim, c->nb, c->k, (int)s.kp, c->metric, c->allow_tf32,
                       qnorm, s.dbnorm, s.db_max_norm, rkey, ridx, c->scores + q0 * c->k,
                       c->indices + q0 * c->k, failed};
@@ -727,10 +780,9 @@ brg_status screened_tile(const call_state &s, scratch &tmp, int64_t q0, int64_t 
     std::vector<int64_t> unproven;
     for (int64_t q = 0; q < rows; q++)
         if (flags[(size_t)q]) unproven.push_back(q);
-    (void)tmp;
     for (size_t i = 0; i < unproven.size(); i++) { /* one at a time: bounded memory */
-        brg_status st = exhaustive(ctx, c, qtile, qnorm, s.dbnorm, &unproven[i], 1,
-                                   c->scores + q0 * c->k, c->indices + q0 * c->k);
+        st = exhaustive(ctx, c, qtile, qnorm, s.dbnorm, &unproven[i], 1, c->scores + q0 * c->k,
+                        c->indices + q0 * c->k);
         if (st != BRG_OK) return st;
     }
     return BRG_OK;
@@ -741,16 +793,20 @@ brg_status all_tiles(const call_state &s, const brg_topk_plan &plan, int large)
     const brg_topk_call *c = s.c;
     scratch tmp;
     double *qnorm;
-    float *tile = nullptr;
+    float *tile[2] = {nullptr, nullptr};
     uint32_t *rkey = nullptr;
     int64_t *ridx = nullptr;
     int *rcount = nullptr, *failed = nullptr;
+    const size_t tile_len = (size_t)(plan.tq * plan.tb);
     brg_status st = tmp.get(&qnorm, (size_t)plan.tq, "query norms");
-    if (st == BRG_OK && !large) st = tmp.get(&tile, (size_t)(plan.tq * plan.tb), "score tile");
+    if (st == BRG_OK && !large) st = tmp.get(&tile[0], tile_len, "score tile");
+    if (st == BRG_OK && !large && plan.tb < c->nb) st = tmp.get(&tile[1], tile_len, "second score tile");
     if (st == BRG_OK && !large) st = tmp.get(&rkey, (size_t)(plan.tq * s.kp), "candidate keys");
     if (st == BRG_OK && !large) st = tmp.get(&ridx, (size_t)(plan.tq * s.kp), "candidate rows");
     if (st == BRG_OK && !large) st = tmp.get(&rcount, (size_t)plan.tq, "candidate counts");
     if (st == BRG_OK && !large) st = tmp.get(&failed, (size_t)plan.tq, "proof flags");
+    tile_streams ts; /* after tmp: its destructor waits before tmp frees */
+    if (st == BRG_OK && !large) st = ts.open();
     for (int64_t q0 = 0; st == BRG_OK && q0 < c->nq; q0 += plan.tq) {
         int64_t rows = c->nq - q0 < plan.tq ? c->nq - q0 : plan.tq, bad = -1;
         st = norms_into(s.ctx, tmp, c->queries + q0 * c->dim, rows, c->dim, qnorm, &bad, nullptr);
@@ -764,7 +820,7 @@ brg_status all_tiles(const call_state &s, const brg_topk_plan &plan, int large)
             st = exhaustive(s.ctx, c, c->queries + q0 * c->dim, qnorm, s.dbnorm, all.data(), rows,
                             c->scores + q0 * c->k, c->indices + q0 * c->k);
         } else {
-            st = screened_tile(s, tmp, q0, rows, plan.tb, qnorm, tile, rkey, ridx, rcount, failed);
+            st = screened_tile(s, ts, q0, rows, plan.tb, qnorm, tile, rkey, ridx, rcount, failed);
         }
     }
     if (st == BRG_OK) BRG_CUDA_CHECK(cudaStreamSynchronize(cudaStreamPerThread));

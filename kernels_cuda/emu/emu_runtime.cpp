@@ -726,12 +726,21 @@ struct brg_emu_stream {
 
 struct brg_emu_event {
     std::chrono::steady_clock::time_point at;
+    bool timing;
 };
 
 cudaError_t brg_emu_stream_create(cudaStream_t *stream)
 {
     *stream = new brg_emu_stream{0};
     return cudaSuccess;
+}
+
+/* Flags only say how a stream orders against the legacy default stream,
+ * which the emulator does not have: every operation is already complete. */
+cudaError_t brg_emu_stream_create_with_flags(cudaStream_t *stream, unsigned flags)
+{
+    if (flags & ~cudaStreamNonBlocking) return record(cudaErrorInvalidValue);
+    return brg_emu_stream_create(stream);
 }
 
 cudaError_t brg_emu_stream_destroy(cudaStream_t stream)
@@ -752,7 +761,13 @@ cudaError_t brg_emu_stream_wait_event(cudaStream_t, cudaEvent_t, unsigned)
 
 cudaError_t brg_emu_event_create(cudaEvent_t *event)
 {
-    *event = new brg_emu_event{std::chrono::steady_clock::now()};
+    return brg_emu_event_create_with_flags(event, 0);
+}
+
+cudaError_t brg_emu_event_create_with_flags(cudaEvent_t *event, unsigned flags)
+{
+    if (flags & ~cudaEventDisableTiming) return record(cudaErrorInvalidValue);
+    *event = new brg_emu_event{std::chrono::steady_clock::now(), !(flags & cudaEventDisableTiming)};
     return cudaSuccess;
 }
 
@@ -775,6 +790,7 @@ cudaError_t brg_emu_event_synchronize(cudaEvent_t)
 
 cudaError_t brg_emu_event_elapsed_time(float *ms, cudaEvent_t start, cudaEvent_t end)
 {
+    if (!start->timing || !end->timing) return record(cudaErrorInvalidValue);
     *ms = std::chrono::duration<float, std::milli>(end->at - start->at).count();
     return cudaSuccess;
 }

@@ -151,10 +151,12 @@ cudaError_t brg_emu_memset_async(void *dst, int value, size_t bytes, cudaStream_
 cudaError_t brg_emu_mem_get_info(size_t *free_bytes, size_t *total_bytes);
 cudaError_t brg_emu_device_synchronize(void);
 cudaError_t brg_emu_stream_create(cudaStream_t *stream);
+cudaError_t brg_emu_stream_create_with_flags(cudaStream_t *stream, unsigned flags);
 cudaError_t brg_emu_stream_destroy(cudaStream_t stream);
 cudaError_t brg_emu_stream_synchronize(cudaStream_t stream);
 cudaError_t brg_emu_stream_wait_event(cudaStream_t stream, cudaEvent_t event, unsigned flags);
 cudaError_t brg_emu_event_create(cudaEvent_t *event);
+cudaError_t brg_emu_event_create_with_flags(cudaEvent_t *event, unsigned flags);
 cudaError_t brg_emu_event_destroy(cudaEvent_t event);
 cudaError_t brg_emu_event_record(cudaEvent_t event, cudaStream_t stream);
 cudaError_t brg_emu_event_synchronize(cudaEvent_t event);
@@ -179,10 +181,14 @@ cudaError_t brg_emu_event_elapsed_time(float *ms, cudaEvent_t start, cudaEvent_t
 #define cudaMemGetInfo brg_emu_mem_get_info
 #define cudaDeviceSynchronize brg_emu_device_synchronize
 #define cudaStreamCreate brg_emu_stream_create
+#define cudaStreamCreateWithFlags brg_emu_stream_create_with_flags
+#define cudaStreamNonBlocking 0x1u /* no legacy default stream to block on here */
 #define cudaStreamDestroy brg_emu_stream_destroy
 #define cudaStreamSynchronize brg_emu_stream_synchronize
 #define cudaStreamWaitEvent brg_emu_stream_wait_event
 #define cudaEventCreate brg_emu_event_create
+#define cudaEventCreateWithFlags brg_emu_event_create_with_flags
+#define cudaEventDisableTiming 0x2u /* cudaEventElapsedTime then refuses the event */
 #define cudaEventDestroy brg_emu_event_destroy
 #define cudaEventRecord brg_emu_event_record
 #define cudaEventSynchronize brg_emu_event_synchronize
