@@ -1,8 +1,8 @@
-/* CPU uniform fill: the serial Philox loops of src/philox.h, threaded over
- * ranges of elements. An element's value depends only on its index, so the
+/* CPU uniform fill: the host Philox loops of src/philox_host.h (AVX2 where
+ * the CPU has it), threaded over ranges of elements. An element's value depends only on its index, so the
  * split cannot change the array. */
 #include "../src/parallel.h"
-#include "../src/philox.h"
+#include "../src/philox_host.h"
 #include "cpu.h"
 
 typedef struct fill_job {
@@ -16,11 +16,11 @@ static void fill_range(int64_t begin, int64_t end, void *ctx)
 {
     const fill_job *j = ctx;
     if (j->dtype == BRG_F64)
-        brg_philox_fill_f64(j->seed, j->stream, j->offset + begin, end - begin,
-                            (double *)j->out + begin);
+        brg_philox_fill_f64_host(j->seed, j->stream, j->offset + begin, end - begin,
+                                 (double *)j->out + begin);
     else
-        brg_philox_fill_f32(j->seed, j->stream, j->offset + begin, end - begin,
-                            (float *)j->out + begin);
+        brg_philox_fill_f32_host(j->seed, j->stream, j->offset + begin, end - begin,
+                                 (float *)j->out + begin);
 }
 
 /* ~64 KiB of output per task: long enough to hide scheduling, short enough

@@ -2,6 +2,7 @@
 
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 static atomic_long alloc_count;
 static atomic_long fail_at; /* 0: never fail */
@@ -33,11 +34,24 @@ void *brg_calloc(size_t count, size_t size)
     return calloc(count, size);
 }
 
+/* Large blocks start on a 2 MiB boundary and ask the kernel for huge pages
+ * (transparent huge pages in "madvise" mode, Debian's default), as NumPy
+ * does for its large arrays: first touch then takes one fault per 2 MiB
+ * instead of one per 4 KiB. Measured on the 2-core VM, touching 500 MiB
+ * took 1.15 s in 4 KiB pages and 0.33 s in huge pages. Where the kernel
+ * says no, the block is an ordinary one. */
+#define HUGE_PAGE ((size_t)2 << 20)
+#define HUGE_FROM ((size_t)8 << 20)
+
 void *brg_aligned_alloc(size_t bytes)
 {
     if (should_fail()) return NULL;
     void *p = NULL;
-    if (posix_memalign(&p, 64, bytes ? bytes : 64) != 0) return NULL;
+    size_t align = bytes >= HUGE_FROM ? HUGE_PAGE : 64;
+    if (posix_memalign(&p, align, bytes ? bytes : 64) != 0) return NULL;
+#if defined(MADV_HUGEPAGE)
+    if (align == HUGE_PAGE) (void)madvise(p, bytes / HUGE_PAGE * HUGE_PAGE, MADV_HUGEPAGE);
+#endif
     return p;
 }
 

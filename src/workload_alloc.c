@@ -18,6 +18,7 @@
 #include "error.h"
 #include "hostmem.h"
 #include "philox.h"
+#include "philox_host.h"
 #include "workload_impl.h"
 
 #define MIB ((size_t)1 << 20)
@@ -95,7 +96,7 @@ static brg_status alloc_task(int64_t i, void *result, void *ctx)
     if (!big)
         return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "big_alloc task %lld: cannot allocate %lld MiB",
                          (long long)i, (long long)c->p.megabytes);
-    brg_philox_fill_f64(c->p.seed, (uint64_t)i + 1, 0, count, big);
+    brg_philox_fill_f64_host(c->p.seed, (uint64_t)i + 1, 0, count, big);
     brg_workload_alloc_result r = {count, count ? big[count - 1] : 0.0};
     brg_aligned_free(big);
     *(brg_workload_alloc_result *)result = r;

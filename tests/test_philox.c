@@ -9,6 +9,7 @@
 
 #include "harness.h"
 #include "philox.h"
+#include "philox_host.h"
 
 #ifdef BRG_HAVE_RANDOM123
 #include <Random123/philox.h>
@@ -81,6 +82,40 @@ START_TEST(device_fills_are_random123_words_converted_as_documented)
 }
 END_TEST
 
+/* The host fills (AVX2 lanes where the CPU has them) give the serial loops'
+ * values for every alignment of first and n, and Random123's words where
+ * the block counter carries into its high word (lanes straddling 2^32). */
+START_TEST(host_fills_equal_the_serial_loops_and_random123)
+{
+    enum { n = 300 };
+    float f[n], fs[n];
+    double d[n], ds[n];
+    const uint64_t seed = 0x0123456789abcdefull, stream = 5;
+    for (int64_t first = 0; first < 12; first++)
+        for (int64_t len = 0; len <= n; len += (len < 40 ? 1 : 37)) {
+            brg_philox_fill_f32_host(seed, stream, first, len, f);
+            brg_philox_fill_f32(seed, stream, first, len, fs);
+            ck_assert_int_eq(memcmp(f, fs, (size_t)len * sizeof *f), 0);
+            brg_philox_fill_f64_host(seed, stream, first, len, d);
+            brg_philox_fill_f64(seed, stream, first, len, ds);
+            ck_assert_int_eq(memcmp(d, ds, (size_t)len * sizeof *d), 0);
+        }
+    const int64_t f32_first = 4 * (((int64_t)1 << 32) - 3), f64_first = 2 * (((int64_t)1 << 32) - 3);
+    brg_philox_fill_f32_host(seed, stream, f32_first, n, f);
+    brg_philox_fill_f64_host(seed, stream, f64_first, n, d);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t e = f32_first + i;
+        philox4x32_ctr_t r = reference_block(seed, stream, (uint64_t)e / 4);
+        ck_assert_float_eq(f[i], (float)(r.v[e % 4] >> 8) * 0x1p-24f);
+        e = f64_first + i;
+        r = reference_block(seed, stream, (uint64_t)e / 2);
+        int j = (int)(e % 2);
+        uint64_t bits = ((uint64_t)r.v[2 * j] << 21) | (r.v[2 * j + 1] >> 11);
+        ck_assert_double_eq(d[i], (double)bits * 0x1p-53);
+    }
+}
+END_TEST
+
 static Suite *philox_suite(void)
 {
     Suite *s = suite_create("philox");
@@ -90,6 +125,7 @@ static Suite *philox_suite(void)
     tcase_add_test(tc, philox_equals_random123_for_many_keys_and_counters);
     tcase_add_test(tc, philox_equals_random123_at_edge_counters_and_keys);
     tcase_add_test(tc, device_fills_are_random123_words_converted_as_documented);
+    tcase_add_test(tc, host_fills_equal_the_serial_loops_and_random123);
     suite_add_tcase(s, tc);
     return s;
 }
