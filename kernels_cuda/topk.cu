@@ -529,7 +529,8 @@ __global__ void rescore_kernel(rescore_args a)
         }
         __syncthreads();
         bitonic_sort(
-            n2, 2, block_team(), [&](int x, int y) { return brg_topk_before(s_ex[x], s_idx[x], s_ex[y], s_idx[y]); },
+            n2, 2, block_team(),
+            [&](int x, int y) { return brg_topk_before(s_ex[x], s_idx[x], s_ex[y], s_idx[y]); },
             [&](int x, int y) {
                 double e = s_ex[x];
                 int64_t i = s_idx[x];
@@ -717,24 +718,39 @@ struct tile_streams {
     }
 };
 
+/* Warps of a warp-select block for ncols columns: as many as shared memory
+ * and THREADS allow, but no more than leave each warp 8 kq columns (a
+ * narrower slice mostly fills its queue with rows the block merge drops),
+ * and enough for store_candidates (STORE_PER_THREAD entries a thread). 0:
+ * none fits. */
+int warp_select_warps(int64_t ncols, int kp, int kq, int warp_size, size_t per_warp_bytes)
+{
+    int64_t most = (int64_t)(WARP_SELECT_SHARED / per_warp_bytes);
+    most = most < THREADS / warp_size ? most : THREADS / warp_size;
+    const int64_t per_warp_stored = (int64_t)warp_size * STORE_PER_THREAD;
+    const int64_t least = (kp + per_warp_stored - 1) / per_warp_stored;
+    int64_t useful = ncols / (8 * (int64_t)kq);
+    useful = useful > least ? useful : least;
+    return least > most ? 0 : (int)(useful < most ? useful : most);
+}
+
 /* One tile's selection into R, on stream: the warp queues up to
- * WARP_SELECT_MAX candidates, the shared-memory sort above. */
+ * WARP_SELECT_MAX candidates, the shared-memory sort above. Narrow blocks
+ * come in larger numbers, so that the device holds about as many warps. */
 brg_status select_tile(const dev_ctx *ctx, const screen_args &a, cudaStream_t stream)
 {
-    const dim3 grid(grid_for(ctx, a.rows, 1, 4));
     if (a.kp > WARP_SELECT_MAX) {
-        BRG_CUDA_CHECK(brg_launch(screen_tile_kernel, grid, dim3(THREADS), 0, stream, a));
+        BRG_CUDA_CHECK(brg_launch(screen_tile_kernel, dim3(grid_for(ctx, a.rows, 1, 4)), dim3(THREADS),
+                                  0, stream, a));
         return BRG_OK;
     }
     const int w = ctx->warp_size, kq = pow2_at_least(a.kp), nt = warp_select_queue_len(kq, w);
     const size_t per_warp = (size_t)(kq + nt * w) * sizeof(uint64_t);
-    int warps = (int)(WARP_SELECT_SHARED / per_warp);
-    warps = warps < THREADS / w ? warps : THREADS / w;
-    /* store_candidates moves kp entries with STORE_PER_THREAD per thread */
-    if (warps < 1 || warps * w * STORE_PER_THREAD < a.kp)
+    const int warps = warp_select_warps(a.ncols, a.kp, kq, w, per_warp);
+    if (warps < 1)
         return BRG_ERROR(BRG_ERR_UNSUPPORTED, "top-k on %s: no warp-select block for kp %d, warp %d",
                          BRG_VENDOR_NAME, a.kp, w);
-    const dim3 block(warps * w);
+    const dim3 grid(grid_for(ctx, a.rows, 1, 4 * (THREADS / w) / warps)), block(warps * w);
     const size_t bytes = per_warp * (size_t)warps;
     cudaError_t e = nt == 2   ? brg_launch(warp_select_kernel<2>, grid, block, bytes, stream, a)
                     : nt == 4 ? brg_launch(warp_select_kernel<4>, grid, block, bytes, stream, a)

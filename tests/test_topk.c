@@ -359,7 +359,8 @@ static void check_one_and_many_tiles(const problem *p, int64_t tile_rows, answer
  * at 228 | 229); k 912 and 1000 take the shared-memory sort. */
 START_TEST(topk_matches_oracle_and_cpu_at_every_warp_queue_size)
 {
-    const int64_t ks[] = {1, 2, 24, 25, 31, 32, 33, 56, 57, 63, 64, 65, 100, 228, 229, 256, 911, 912, 1000};
+    const int64_t ks[] = {1,  2,  24, 25,  31,  32,  33,  56,  57,  63,
+                          64, 65, 100, 228, 229, 256, 911, 912, 1000};
     problem p = make_problem(2, 1400, 6, 1, 22);
     for (size_t c = 0; c < sizeof ks / sizeof ks[0]; c++) {
         p.k = ks[c];
@@ -370,43 +371,45 @@ START_TEST(topk_matches_oracle_and_cpu_at_every_warp_queue_size)
 }
 END_TEST
 
-/* Exact ties spread over every warp's slice and every tile: 30 copies of
- * the query's direction (rows 7 + 50 c), then 15 copies of another row (30 +
- * 97 c), among rows that score at most 0. k = 40 ends inside the second
- * group: its 10 lowest rows. */
+/* Exact ties spread over every warp's slice and every tile: 12 copies of
+ * the query's direction (rows 7 + 110 c), then 15 copies of another row (30 +
+ * 97 c), among rows that score at most 0. k = 20 ends inside the second
+ * group: its 8 lowest rows. (kp = 28: blocks of 2 to 5 warps.) */
 static void check_tied_rows_by_lower_index(const problem *p, const float *s, const int64_t *i)
 {
     for (int64_t q = 0; q < p->nq; q++)
         for (int64_t r = 0; r < p->k; r++) {
-            int64_t want = r < 30 ? 7 + 50 * r : 30 + 97 * (r - 30);
+            int64_t want = r < 12 ? 7 + 110 * r : 30 + 97 * (r - 12);
             ck_assert_msg(i[q * p->k + r] == want, "%s: query %lld rank %lld: row %lld, want %lld",
                           brg_test_spec, (long long)q, (long long)r, (long long)i[q * p->k + r],
                           (long long)want);
-            ck_assert_float_eq(s[q * p->k + r], s[q * p->k + (r < 30 ? 0 : 30)]);
+            ck_assert_float_eq(s[q * p->k + r], s[q * p->k + (r < 12 ? 0 : 12)]);
         }
 }
 
 START_TEST(topk_breaks_ties_across_warps_and_tiles_by_lower_index)
 {
-    problem p = make_problem(3, 1500, 4, 40, 23);
+    problem p = make_problem(3, 1500, 4, 20, 23);
     for (int64_t r = 0; r < p.nb; r++) p.db[r * 4] = -fabsf(p.db[r * 4]); /* scores <= 0 */
     const float top[4] = {1, 0, 0, 0}, second[4] = {0.5f, 0.25f, -0.5f, 0.75f};
-    for (int64_t c = 0; c < 30; c++) memcpy(p.db + (7 + 50 * c) * 4, top, sizeof top);
+    for (int64_t c = 0; c < 12; c++) memcpy(p.db + (7 + 110 * c) * 4, top, sizeof top);
     for (int64_t c = 0; c < 15; c++) memcpy(p.db + (30 + 97 * c) * 4, second, sizeof second);
     for (int64_t q = 0; q < p.nq; q++)
         for (int64_t d = 0; d < 4; d++) p.q[q * 4 + d] = top[d] * (float)(q + 1);
-    check_one_and_many_tiles(&p, 400, check_tied_rows_by_lower_index);
+    check_one_and_many_tiles(&p, 800, check_tied_rows_by_lower_index);
     free_problem(&p);
 }
 END_TEST
 
 /* Every one of the best rows in one narrow band of the tile: one warp's
- * slice holds them all, the other warps' queues lose everything. */
+ * slice holds them all (kp = 32: 8 warps of 32 or 4 of 64 lanes), the other
+ * warps' queues lose everything. */
 START_TEST(topk_finds_best_rows_that_sit_in_one_warps_slice)
 {
-    problem p = make_problem(2, 2048, 8, 64, 24);
+    problem p = make_problem(2, 2048, 8, 24, 24);
     for (int64_t r = 1700; r < 1780; r++)
-        for (int64_t d = 0; d < 8; d++) p.db[r * 8 + d] = p.q[(r % 2) * 8 + d] * (1.0f + 0.001f * (float)(r % 13));
+        for (int64_t d = 0; d < 8; d++)
+            p.db[r * 8 + d] = p.q[(r % 2) * 8 + d] * (1.0f + 0.001f * (float)(r % 13));
     check_one_and_many_tiles(&p, 600, NULL);
     free_problem(&p);
 }
