@@ -717,7 +717,12 @@ START_TEST(zero_options_mean_threads_on_every_online_core)
     brg_pool_free(pool);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     ck_assert_int_eq(atomic_load(&sh->inits), cores);
-    ck_assert_int_eq(init_mark, 0); /* tasks ran on the pool's threads, not here */
+    /* The calling thread is worker 0 of a threads map; the others are the
+     * pool's threads, each with its own init. */
+    ck_assert_int_eq(init_mark, 1 * 10000 + 0 + 1);
+    for (int64_t i = 0; i < n; i++) /* every task ran after its worker's init */
+        ck_assert(r[i] > 10000 && r[i] <= 10000 + cores);
+    init_mark = 0;
     BRG_ASSERT_OK(brg_pool_create(NULL, &pool));
     BRG_ASSERT_OK(brg_pool_map(pool, square_task, NULL, n, r, sizeof r[0], NULL));
     brg_pool_free(pool);

@@ -4,8 +4,9 @@
  * task writes result_size bytes at results + i * result_size. Items are handed
  * out in chunks of consecutive indices, in increasing order, to whichever
  * worker is free (dynamic scheduling). The kinds:
- *   BRG_POOL_THREADS     persistent threads started by brg_pool_create and
- *                        joined by brg_pool_free; the calling thread waits.
+ *   BRG_POOL_THREADS     the calling thread (worker 0) and workers - 1
+ *                        persistent threads started by brg_pool_create and
+ *                        joined by brg_pool_free.
  *   BRG_POOL_SEQUENTIAL  a plain loop in the calling thread.
  *   BRG_POOL_PROCESSES   each map forks its workers; a task runs in a child
  *                        process and only what it writes to `result` reaches
