@@ -4,7 +4,7 @@
  * (a set of key/value pairs: order does not matter; numbers compare exactly
  * as doubles, strings byte for byte). For a result in both documents:
  *
- *   spread = (seconds_max - seconds_min) / seconds   in each document
+ *   spread = max(seconds_max - seconds_min, 50 us) / seconds   in each document
  *   ratio  = new seconds / old seconds               (the medians)
  *
  * It moved when |ratio - 1| > max(spread old, spread new): the change is
@@ -27,6 +27,11 @@
 /* Inputs larger than this are refused (exit status 2): a results document
  * is kilobytes, and cJSON needs about 64 bytes per value it holds. */
 #define BRG_BENCH_COMPARE_MAX_BYTES ((size_t)16 << 20)
+
+/* The smallest spread a result is given, in seconds: a thread's wake-up on
+ * Linux takes 10-50 us and varies by as much, so two medians closer than
+ * this never count as a move. */
+#define BRG_BENCH_COMPARE_FLOOR_S 50e-6
 
 /* Compare the documents old_json[0, old_len) and new_json[0, new_len) (need
  * not be NUL-terminated; only read). threshold is a fraction (0.10 = 10%),
