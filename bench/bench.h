@@ -334,6 +334,14 @@ void brg_bench_column_name(const brg_bench_result *r, char *buf, size_t cap);
 int brg_bench_group_of(const brg_bench_results *all, size_t i);
 /* The sequential pool's median in the group starting at first; NAN: none. */
 double brg_bench_group_sequential(const brg_bench_results *all, size_t first);
+/* The columns of a table: runner (and path) names in order of appearance. */
+enum { BRG_BENCH_MAX_COLUMNS = 16, BRG_BENCH_COLUMN_LEN = BRG_BENCH_NAME_LEN + 16 };
+typedef struct brg_bench_columns {
+    char name[BRG_BENCH_MAX_COLUMNS][BRG_BENCH_COLUMN_LEN];
+    int count;
+} brg_bench_columns;
+/* r's column in c, added when add and there is room; -1 when not there. */
+int brg_bench_column_of(brg_bench_columns *c, const brg_bench_result *r, int add);
 /* One row per group, one column per runner: medians and speed-ups. */
 void brg_bench_print_summary(FILE *f, const brg_bench_results *all);
 

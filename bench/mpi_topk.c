@@ -49,18 +49,6 @@ static int all_ok(int ok)
     return all;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median_of(double *t, int n)
-{
-    qsort(t, (size_t)n, sizeof *t, cmp_double);
-    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
-}
-
 typedef struct shard {
     int64_t nb_local, offset;
     float *db;                       /* nb_local x dim */
@@ -89,7 +77,7 @@ static brg_status time_index(const mpi_ctx *m, const brg_bench_topk_shape *sh, c
         st = brg_index_search(ix, q, sh->nq, sh->k, NULL, scores, idx);
         if (r >= 0) t[r] = brg_bench_now() - t0;
     }
-    if (st == BRG_OK) *median = median_of(t, m->repeat);
+    if (st == BRG_OK) *median = brg_bench_median(t, m->repeat);
     brg_index_free(ix);
     brg_device_close(dev);
     return st;
@@ -139,7 +127,7 @@ static brg_status sharded(const mpi_ctx *m, const brg_bench_topk_shape *sh, cons
         MPI_Reduce(&mine, &slowest, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
         if (r >= 0) t[r] = slowest;
     }
-    if (st == BRG_OK && m->rank == 0) *median = median_of(t, m->repeat);
+    if (st == BRG_OK && m->rank == 0) *median = brg_bench_median(t, m->repeat);
     brg_mpi_index_free(ix);
     return st;
 }

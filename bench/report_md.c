@@ -20,7 +20,7 @@
 
 #define MIB (1024.0 * 1024.0)
 
-enum { N_PARTS = 3, MAX_COLS = 16, COL_LEN = BRG_BENCH_NAME_LEN + 16 };
+enum { N_PARTS = 3 };
 
 static const char *const part_titles[N_PARTS] = {
     "Part 1: one function over many items (pools)",
@@ -171,7 +171,7 @@ static const char *counterpart(const char *runner)
 
 static void result_row(FILE *f, const brg_bench_result *r, double seq, const char *params)
 {
-    char col[COL_LEN], a[32], b[32], c[32];
+    char col[BRG_BENCH_COLUMN_LEN], a[32], b[32], c[32];
     brg_bench_column_name(r, col, sizeof col);
     fprintf(f, "| %s | ", col);
     if (r->outcome != BRG_BENCH_MEASURED) {
@@ -225,25 +225,9 @@ static void group_md(FILE *f, const brg_bench_results *all, size_t first)
 
 /* ---- charts ------------------------------------------------------------------------ */
 
-typedef struct chart_cols {
-    char name[MAX_COLS][COL_LEN];
-    int count;
-} chart_cols;
-
-static int chart_col(chart_cols *c, const brg_bench_result *r, int add)
-{
-    char name[COL_LEN];
-    brg_bench_column_name(r, name, sizeof name);
-    for (int i = 0; i < c->count; i++)
-        if (strcmp(c->name[i], name) == 0) return i;
-    if (!add || c->count == MAX_COLS) return -1;
-    snprintf(c->name[c->count], COL_LEN, "%s", name);
-    return c->count++;
-}
-
 /* partN.dat: a header line of runner names, then one line per case:
  * its label and each runner's median ("-" when none). 0 rows: nothing. */
-static int chart_data(const char *dir, int part, const brg_bench_results *all, chart_cols *cols,
+static int chart_data(const char *dir, int part, const brg_bench_results *all, brg_bench_columns *cols,
                       int *rows)
 {
     *rows = 0;
@@ -251,7 +235,7 @@ static int chart_data(const char *dir, int part, const brg_bench_results *all, c
     for (size_t i = 0; i < all->count; i++) {
         const brg_bench_result *r = &all->items[i];
         if (r->workload && part_of(r->workload) == part && r->outcome == BRG_BENCH_MEASURED)
-            chart_col(cols, r, 1);
+            brg_bench_column_of(cols, r, 1);
     }
     if (cols->count == 0) return 0;
     char name[32], path[4096];
@@ -265,14 +249,14 @@ static int chart_data(const char *dir, int part, const brg_bench_results *all, c
         const brg_bench_result *r = &all->items[i];
         if (!r->workload || part_of(r->workload) != part || brg_bench_group_of(all, i) != (int)i)
             continue;
-        double v[MAX_COLS];
-        for (int c = 0; c < MAX_COLS; c++) v[c] = NAN;
+        double v[BRG_BENCH_MAX_COLUMNS];
+        for (int c = 0; c < BRG_BENCH_MAX_COLUMNS; c++) v[c] = NAN;
         for (size_t k = i; k < all->count; k++) {
             const brg_bench_result *q = &all->items[k];
             if (!q->workload || brg_bench_group_of(all, k) != (int)i ||
                 q->outcome != BRG_BENCH_MEASURED)
                 continue;
-            int c = chart_col(cols, q, 0);
+            int c = brg_bench_column_of(cols, q, 0);
             if (c >= 0 && isnan(v[c])) v[c] = q->seconds;
         }
         char params[256];
@@ -290,7 +274,7 @@ static int chart_data(const char *dir, int part, const brg_bench_results *all, c
     return close_checked(f, path);
 }
 
-static int chart_script(const char *dir, int part, const chart_cols *cols, int rows)
+static int chart_script(const char *dir, int part, const brg_bench_columns *cols, int rows)
 {
     char name[32], path[4096];
     snprintf(name, sizeof name, "part%d.gp", part + 1);
@@ -356,7 +340,7 @@ int brg_bench_write_report(const char *dir, const brg_bench_machine *m,
     machine_md(f, m, runners, n_runners);
     int missing_gnuplot = 0;
     for (int part = 0; part < N_PARTS; part++) {
-        chart_cols cols;
+        brg_bench_columns cols;
         int rows = 0;
         if (chart_data(dir, part, all, &cols, &rows) != 0) bad = 1;
         if (rows == 0) continue;

@@ -66,20 +66,15 @@ double brg_bench_group_sequential(const brg_bench_results *all, size_t first)
 
 /* ---- the summary table ------------------------------------------------------------ */
 
-enum { MAX_COLUMNS = 16, W_CELL = 15, W_NAME = 12, W_CASE = 34 };
+enum { W_CELL = 15, W_NAME = 12, W_CASE = 34 };
 
-typedef struct columns {
-    char name[MAX_COLUMNS][BRG_BENCH_NAME_LEN + 16];
-    int count;
-} columns;
-
-static int column_of(columns *c, const brg_bench_result *r, int add)
+int brg_bench_column_of(brg_bench_columns *c, const brg_bench_result *r, int add)
 {
-    char name[BRG_BENCH_NAME_LEN + 16];
+    char name[BRG_BENCH_COLUMN_LEN];
     brg_bench_column_name(r, name, sizeof name);
     for (int i = 0; i < c->count; i++)
         if (strcmp(c->name[i], name) == 0) return i;
-    if (!add || c->count == MAX_COLUMNS) return -1;
+    if (!add || c->count == BRG_BENCH_MAX_COLUMNS) return -1;
     snprintf(c->name[c->count], sizeof c->name[0], "%s", name);
     return c->count++;
 }
@@ -102,9 +97,9 @@ static void cell(const brg_bench_result *r, double seq, char *buf, size_t cap)
 
 void brg_bench_print_summary(FILE *f, const brg_bench_results *all)
 {
-    columns cols = {0};
+    brg_bench_columns cols = {0};
     for (size_t i = 0; i < all->count; i++)
-        if (all->items[i].workload) column_of(&cols, &all->items[i], 1);
+        if (all->items[i].workload) brg_bench_column_of(&cols, &all->items[i], 1);
     if (cols.count == 0) return;
     fputs("\nSummary: median seconds, and xN = speed-up against the sequential pool\n", f);
     fprintf(f, "%-*s %-*s", W_NAME, "workload", W_CASE, "params");
@@ -113,10 +108,10 @@ void brg_bench_print_summary(FILE *f, const brg_bench_results *all)
     for (size_t i = 0; i < all->count; i++) {
         const brg_bench_result *r = &all->items[i];
         if (!r->workload || brg_bench_group_of(all, i) != (int)i) continue;
-        const brg_bench_result *row[MAX_COLUMNS] = {NULL};
+        const brg_bench_result *row[BRG_BENCH_MAX_COLUMNS] = {NULL};
         for (size_t k = i; k < all->count; k++) {
             if (!same_group(&all->items[k], r)) continue;
-            int c = column_of(&cols, &all->items[k], 0);
+            int c = brg_bench_column_of(&cols, &all->items[k], 0);
             if (c >= 0 && !row[c]) row[c] = &all->items[k];
         }
         char params[256], text[64];
