@@ -8,6 +8,7 @@
 #include "../src/error.h"
 #include "../src/hostmem.h"
 #include "../src/parallel.h"
+#include "../src/scratch.h"
 #include "cpu.h"
 
 static int cpu_device_count(char *reason, size_t cap)
@@ -35,10 +36,20 @@ static void cpu_model(char *out, size_t cap)
     fclose(f);
 }
 
+/* Workspace kept between calls (src/scratch.h): enough for the top-k score
+ * tiles of 16 threads at the largest tiles, and freed when the device closes. */
+#define CPU_SCRATCH_KEEP ((size_t)64 << 20)
+
 static brg_status cpu_open(int index, void **ctx, char *name, size_t cap)
 {
     (void)index;
-    *ctx = NULL;
+    brg_cpu_ctx *c = brg_calloc(1, sizeof *c);
+    if (c) c->scratch = brg_scratch_cache_new(CPU_SCRATCH_KEEP);
+    if (!c || !c->scratch) {
+        brg_free(c);
+        return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "CPU device state");
+    }
+    *ctx = c;
     char model[256];
     cpu_model(model, sizeof model);
     snprintf(name, cap, "%s, %d threads", model, brg_parallel_threads());
@@ -47,7 +58,10 @@ static brg_status cpu_open(int index, void **ctx, char *name, size_t cap)
 
 static void cpu_close(void *ctx)
 {
-    (void)ctx;
+    brg_cpu_ctx *c = ctx;
+    if (!c) return;
+    brg_scratch_cache_free(c->scratch);
+    brg_free(c);
 }
 
 static brg_status cpu_alloc(void *ctx, size_t bytes, void **ptr)

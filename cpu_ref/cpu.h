@@ -6,6 +6,14 @@
 #include "../src/backend.h"
 #include "brigade/tensor.h"
 
+struct brg_scratch_cache;
+
+/* The CPU device's state (its backend ctx). The kernels also accept a NULL
+ * ctx, and then keep nothing between calls. */
+typedef struct brg_cpu_ctx {
+    struct brg_scratch_cache *scratch; /* workspace kept between calls */
+} brg_cpu_ctx;
+
 brg_status brg_cpu_mean_chunks(void *ctx, brg_dtype dtype, const void *x, int64_t n,
                                int64_t chunks, void *out);
 brg_status brg_cpu_row_norms(void *ctx, const float *x, int64_t rows, int64_t dim, double *norms,

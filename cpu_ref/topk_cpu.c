@@ -26,6 +26,7 @@
 #include "../src/alloc.h"
 #include "../src/error.h"
 #include "../src/parallel.h"
+#include "../src/scratch.h"
 #include "../src/topk_exact.h"
 #include "../src/topk_plan.h"
 #include "brigade/ops.h"
@@ -190,6 +191,8 @@ typedef struct topk_job {
     double db_max_norm;
     int64_t kp, tq, tb_sub;
     int nslots;
+    void *work;           /* the block everything below lives in */
+    size_t work_cap;
     slot *slots;
     cand *res_pool;       /* all reservoirs' candidates */
     atomic_uint *theta;   /* tq shared thresholds (float keys; 0: none yet) */
@@ -218,6 +221,11 @@ static inline float screened(float v)
 
 enum { SKIP_BLOCK = 64 };
 
+typedef struct scan_fns {
+    uint64_t (*hits)(const float *row, const float *binv, float qinv, float theta);
+    float (*max)(const float *row, const float *binv, float qinv);
+} scan_fns;
+
 /* Which of a block of SKIP_BLOCK scaled scores may be candidates: above
  * theta, or not finite (bit i of the result for score i). Almost every
  * block has none once the reservoir has warmed up, and the rest have one
@@ -230,6 +238,18 @@ static uint64_t block_hits_portable(const float *row, const float *binv, float q
         if (v > theta || !(v >= -FLT_MAX && v <= FLT_MAX)) mask |= 1ull << i;
     }
     return mask;
+}
+
+/* The largest screened score of a block of SKIP_BLOCK (+Inf when any is
+ * not finite). */
+static float block_max_portable(const float *row, const float *binv, float qinv)
+{
+    float m = -INFINITY;
+    for (int i = 0; i < SKIP_BLOCK; i++) {
+        float v = screened(row[i] * qinv * binv[i]);
+        m = v > m ? v : m;
+    }
+    return m;
 }
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_THREAD__)
@@ -250,35 +270,82 @@ __attribute__((target("avx2"))) static uint64_t block_hits_avx2(const float *row
     return mask;
 }
 
-typedef uint64_t (*block_fn)(const float *, const float *, float, float);
+__attribute__((target("avx2"))) static float block_max_avx2(const float *row, const float *binv, float qinv)
+{
+    const __m256 q = _mm256_set1_ps(qinv);
+    const __m256 lo = _mm256_set1_ps(-FLT_MAX), hi = _mm256_set1_ps(FLT_MAX), inf = _mm256_set1_ps(INFINITY);
+    __m256 m = _mm256_set1_ps(-INFINITY);
+    for (int i = 0; i < SKIP_BLOCK; i += 8) {
+        __m256 v = _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(row + i), q), _mm256_loadu_ps(binv + i));
+        __m256 finite = _mm256_and_ps(_mm256_cmp_ps(v, lo, _CMP_GE_OQ), _mm256_cmp_ps(v, hi, _CMP_LE_OQ));
+        m = _mm256_max_ps(m, _mm256_blendv_ps(inf, v, finite));
+    }
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
+    return _mm_cvtss_f32(h);
+}
+
+static int have_avx2(void)
+{
+    static atomic_int known; /* 0: not asked yet, 1: no, 2: yes */
+    int k = atomic_load_explicit(&known, memory_order_relaxed);
+    if (!k) {
+        k = __builtin_cpu_supports("avx2") ? 2 : 1;
+        atomic_store_explicit(&known, k, memory_order_relaxed);
+    }
+    return k == 2;
+}
 
 /* Chosen once per process: AVX2 where the CPU has it. */
-static block_fn block_hits(void)
+static scan_fns scan_functions(void)
 {
-    static _Atomic(block_fn) chosen;
-    block_fn f = atomic_load_explicit(&chosen, memory_order_relaxed);
-    if (!f) {
-        f = __builtin_cpu_supports("avx2") ? block_hits_avx2 : block_hits_portable;
-        atomic_store_explicit(&chosen, f, memory_order_relaxed);
-    }
-    return f;
+    return have_avx2() ? (scan_fns){block_hits_avx2, block_max_avx2}
+                       : (scan_fns){block_hits_portable, block_max_portable};
 }
 #else
-typedef uint64_t (*block_fn)(const float *, const float *, float, float);
-static block_fn block_hits(void)
+static scan_fns scan_functions(void)
 {
-    return block_hits_portable;
+    return (scan_fns){block_hits_portable, block_max_portable};
 }
 #endif
 
+/* A first threshold for an empty reservoir, from its first row of scores:
+ * the kp-th largest of the row's block maxima, lowered by one ulp. The kp
+ * rows holding those maxima are distinct and screen above it, so they all
+ * enter and the reservoir's kp-th best is at least as high: the slot keeps
+ * the invariant of a trimmed one. Without it the first cap rows all enter,
+ * and most are trimmed at once. */
+static void reservoir_seed(const float *row, const float *binv, int64_t nbr, float qinv,
+                           reservoir *res, int64_t kp, scan_fns fn)
+{
+    enum { MAX_BLOCKS = 32 };
+    float best[MAX_BLOCKS]; /* the largest kp block maxima, descending */
+    int64_t blocks = nbr / SKIP_BLOCK, have = 0;
+    if (blocks > MAX_BLOCKS) blocks = MAX_BLOCKS;
+    if (kp > blocks) return;
+    for (int64_t b = 0; b < blocks; b++) {
+        float m = fn.max(row + b * SKIP_BLOCK, binv + b * SKIP_BLOCK, qinv);
+        if (have == kp && !(m > best[kp - 1])) continue;
+        int64_t at = have < kp ? have++ : kp - 1;
+        while (at > 0 && m > best[at - 1]) {
+            best[at] = best[at - 1];
+            at--;
+        }
+        best[at] = m;
+    }
+    res->theta = (double)nextafterf(best[kp - 1], -INFINITY);
+}
+
 /* Offer one query's row of screening scores to its reservoir. */
 static void scan_row(const float *row, const float *binv, int64_t nbr, float qinv, int64_t b0,
-                     reservoir *res, int64_t kp, block_fn hits)
+                     reservoir *res, int64_t kp, scan_fns fn)
 {
     int64_t r = 0;
+    if (res->n == 0 && res->theta == -INFINITY) reservoir_seed(row, binv, nbr, qinv, res, kp, fn);
     float theta = (float)reservoir_threshold(res);
     for (; r + SKIP_BLOCK <= nbr; r += SKIP_BLOCK) {
-        for (uint64_t m = hits(row + r, binv + r, qinv, theta); m; m &= m - 1) {
+        for (uint64_t m = fn.hits(row + r, binv + r, qinv, theta); m; m &= m - 1) {
             int l = __builtin_ctzll(m);
             float s = screened(row[r + l] * qinv * binv[r + l]);
             if (s > res->theta) {
@@ -298,7 +365,7 @@ static void screen_subtiles(int64_t begin, int64_t end, void *ctx)
 {
     topk_job *j = ctx;
     const brg_topk_call *c = j->call;
-    const block_fn hits = block_hits();
+    const scan_fns fn = scan_functions();
     slot *s = acquire_slot(j);
     for (int64_t t = begin; t < end; t++) {
         int64_t b0 = t * j->tb_sub, nbr = c->nb - b0 < j->tb_sub ? c->nb - b0 : j->tb_sub;
@@ -312,7 +379,7 @@ static void screen_subtiles(int64_t begin, int64_t end, void *ctx)
         for (int64_t q = 0; q < j->rows; q++) {
             double qn = j->qn[q];
             float qinv = c->metric == BRG_METRIC_INNER_PRODUCT ? 1.0f : qn > 0 ? (float)(1.0 / qn) : 0.0f;
-            scan_row(s->scores + q * nbr, s->binv, nbr, qinv, b0, &s->res[q], j->kp, hits);
+            scan_row(s->scores + q * nbr, s->binv, nbr, qinv, b0, &s->res[q], j->kp, fn);
         }
     }
     atomic_store(&s->busy, 0);
@@ -362,6 +429,12 @@ static void finish_query(topk_job *j, int64_t q, cand *scratch)
     select_best(scratch, n, kp);
     n = kp;
     double excluded_max = kp == c->nb ? -INFINITY : scratch[kp - 1].s;
+    /* The candidates' rows are scattered over the database: ask for all of
+     * them before the first is needed, so that their misses overlap. */
+    for (int64_t r = 0; r < n; r++) {
+        const char *row = (const char *)(c->db + scratch[r].i * c->dim);
+        for (int64_t off = 0; off < c->dim * (int64_t)sizeof(float); off += 64) __builtin_prefetch(row + off);
+    }
     for (int64_t r = 0; r < n; r++) {
         int64_t b = scratch[r].i;
         scratch[r].s = brg_topk_exact(qv, c->db + b * c->dim, c->dim, j->qn[q], j->db_norms[b],
@@ -435,41 +508,56 @@ brg_status brg_cpu_row_norms(void *ctx, const float *x, int64_t rows, int64_t di
 
 /* ---- the call ----------------------------------------------------------------------- */
 
-static brg_status alloc_slots(topk_job *j)
+/* The call's workspace, carved from one block of the device's scratch cache
+ * (src/scratch.h): per slot a score tile, scale factors and reservoirs, and
+ * the shared thresholds and query norms. */
+static size_t carve(size_t *at, size_t bytes)
 {
-    size_t per_slot_scores = (size_t)j->tq * (size_t)j->tb_sub;
-    size_t res_cands = (size_t)j->tq * (size_t)reservoir_cap(j->kp);
-    j->slots = brg_calloc((size_t)j->nslots, sizeof *j->slots);
-    j->res_pool = brg_malloc((size_t)j->nslots * res_cands * sizeof(cand));
-    j->theta = brg_malloc((size_t)j->tq * sizeof *j->theta);
-    if (!j->slots || !j->res_pool || !j->theta)
-        return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "top-k reservoirs");
-    for (int s = 0; s < j->nslots; s++) {
+    size_t start = *at;
+    *at += (bytes + 63) / 64 * 64;
+    return start;
+}
+
+static brg_status alloc_slots(topk_job *j, brg_scratch_cache *cache)
+{
+    const size_t nslots = (size_t)j->nslots, tq = (size_t)j->tq, tb = (size_t)j->tb_sub;
+    const size_t cap = (size_t)reservoir_cap(j->kp);
+    size_t at = 0;
+    size_t o_slots = carve(&at, nslots * sizeof(slot));
+    size_t o_pool = carve(&at, nslots * tq * cap * sizeof(cand));
+    size_t o_theta = carve(&at, tq * sizeof(atomic_uint));
+    size_t o_qn = carve(&at, tq * sizeof(double));
+    size_t o_slot0 = at;
+    size_t o_scores = carve(&at, tq * tb * sizeof(float));
+    size_t o_binv = carve(&at, tb * sizeof(float));
+    size_t o_res = carve(&at, tq * sizeof(reservoir));
+    size_t per_slot = at - o_slot0;
+    at = o_slot0 + nslots * per_slot;
+    char *base = brg_scratch_take(cache, at, &j->work_cap);
+    if (!base) return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "top-k workspace of %zu bytes", at);
+    j->work = base;
+    j->slots = (slot *)(base + o_slots);
+    j->res_pool = (cand *)(base + o_pool);
+    j->theta = (atomic_uint *)(base + o_theta);
+    j->qn = (double *)(base + o_qn);
+    for (size_t s = 0; s < nslots; s++) {
+        char *mine = base + o_slot0 + s * per_slot;
         slot *sl = &j->slots[s];
         atomic_init(&sl->busy, 0);
-        sl->scores = brg_aligned_alloc(per_slot_scores * sizeof(float));
-        sl->binv = brg_malloc((size_t)j->tb_sub * sizeof(float));
-        sl->res = brg_malloc((size_t)j->tq * sizeof(reservoir));
-        if (!sl->scores || !sl->binv || !sl->res)
-            return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "top-k score tiles");
-        for (int64_t q = 0; q < j->tq; q++) {
-            sl->res[q].c = j->res_pool + ((size_t)s * (size_t)j->tq + (size_t)q) * (size_t)reservoir_cap(j->kp);
+        sl->scores = (float *)(mine + (o_scores - o_slot0));
+        sl->binv = (float *)(mine + (o_binv - o_slot0));
+        sl->res = (reservoir *)(mine + (o_res - o_slot0));
+        for (size_t q = 0; q < tq; q++) {
+            sl->res[q].c = j->res_pool + (s * tq + q) * cap;
             sl->res[q].shared = &j->theta[q];
         }
     }
     return BRG_OK;
 }
 
-static void free_slots(topk_job *j)
+static void free_slots(topk_job *j, brg_scratch_cache *cache)
 {
-    for (int s = 0; j->slots && s < j->nslots; s++) {
-        brg_aligned_free(j->slots[s].scores);
-        brg_free(j->slots[s].binv);
-        brg_free(j->slots[s].res);
-    }
-    brg_free(j->slots);
-    brg_free(j->res_pool);
-    brg_free(j->theta);
+    brg_scratch_give(cache, j->work, j->work_cap);
 }
 
 /* Memory per tile for the planner: per slot, a score buffer and reservoirs. */
@@ -515,7 +603,6 @@ static brg_status run_tiles(topk_job *j)
 
 brg_status brg_cpu_topk(void *ctx, const brg_topk_call *c)
 {
-    (void)ctx;
     topk_job j = {.call = c, .kp = brg_topk_candidates(c->k, c->nb),
                   .nslots = brg_parallel_threads()};
     atomic_init(&j.failed, 0);
@@ -543,15 +630,14 @@ brg_status brg_cpu_topk(void *ctx, const brg_topk_call *c)
             if (own_norms[b] > j.db_max_norm) j.db_max_norm = own_norms[b];
         j.db_norms = own_norms;
     }
-    j.qn = brg_malloc((size_t)j.tq * sizeof *j.qn);
-    st = j.qn ? alloc_slots(&j) : BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "top-k query norms");
+    brg_scratch_cache *cache = ctx ? ((brg_cpu_ctx *)ctx)->scratch : NULL;
+    st = alloc_slots(&j, cache);
     if (st == BRG_OK) {
         blas_single_begin();
         st = run_tiles(&j);
         blas_single_end();
+        free_slots(&j, cache);
     }
-    free_slots(&j);
-    brg_free(j.qn);
     brg_free(own_norms);
     return st;
 }

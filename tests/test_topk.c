@@ -254,6 +254,46 @@ START_TEST(topk_ranks_rows_whose_fp32_products_overflow)
 }
 END_TEST
 
+/* The CPU seeds an empty reservoir's threshold from the block maxima (64
+ * rows each) of its first score row. Here the best row is copied into
+ * every block, so all block maxima tie exactly (every copy must still enter
+ * and the lowest indices win), and in a second query rows overflowing to +Inf
+ * sit in more blocks than the candidates kept, so the seed itself is the
+ * largest float. Both must match the oracle. */
+START_TEST(topk_seeded_thresholds_keep_tied_and_overflowing_rows)
+{
+    const int64_t nb = 8192, dim = 12;
+    problem p = make_problem(2, nb, dim, 5, 22);
+    for (int64_t b = 0; b < nb / 64; b++) /* the best row for query 0, in every block */
+        for (int64_t d = 0; d < dim; d++) p.db[(64 * b + 17) * dim + d] = p.q[d];
+    float *s;
+    int64_t *i;
+    run_topk(&p, 0, &s, &i);
+    for (int64_t r = 0; r < p.k; r++) ck_assert_int_eq(i[r], 64 * r + 17);
+    check_against_oracle(&p, s, i);
+    free(s);
+    free(i);
+    free_problem(&p);
+
+    p = make_problem(1, nb, 4, 3, 23);
+    p.metric = BRG_METRIC_INNER_PRODUCT;
+    for (int64_t d = 0; d < 4; d++) p.q[d] = 4.0f;
+    for (int64_t c = 0; c < 30; c++) { /* fp32: Inf - Inf; exact: 4 (100 + c) */
+        float *row = p.db + (64 * (2 * c + 1) + 40) * 4;
+        row[0] = 3e38f;
+        row[1] = -3e38f;
+        row[2] = 100.0f + (float)c;
+        row[3] = 0.0f;
+    }
+    run_topk(&p, 0, &s, &i);
+    for (int64_t r = 0; r < p.k; r++) ck_assert_int_eq(i[r], 64 * (2 * (29 - r) + 1) + 40);
+    check_against_oracle(&p, s, i);
+    free(s);
+    free(i);
+    free_problem(&p);
+}
+END_TEST
+
 START_TEST(topk_zero_vectors_have_similarity_zero)
 {
     problem p = make_problem(3, 100, 12, 5, 15);
@@ -575,6 +615,7 @@ static Suite *topk_suite(void)
     tcase_add_test(tc, topk_breaks_exact_ties_by_lower_index);
     tcase_add_test(tc, topk_is_exact_where_fp32_screening_cannot_rank);
     tcase_add_test(tc, topk_ranks_rows_whose_fp32_products_overflow);
+    tcase_add_test(tc, topk_seeded_thresholds_keep_tied_and_overflowing_rows);
     tcase_add_test(tc, topk_zero_vectors_have_similarity_zero);
     tcase_add_test(tc, topk_results_do_not_depend_on_the_budget);
     tcase_add_test(tc, topk_matches_oracle_and_cpu_at_every_warp_queue_size);
