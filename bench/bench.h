@@ -231,6 +231,13 @@ typedef struct brg_bench_case_i {
      * runner's fraction_of_limit is reference seconds / median seconds. */
     brg_status (*reference)(brg_bench_case *c, const brg_bench_options *opts, double *seconds,
                             char *note, size_t cap);
+    /* Optional (NULL: no pairing). The reference once, on the whole shape,
+     * after one untimed warm-up; BRG_ERR_UNSUPPORTED when its output is too
+     * large to allocate per run. The cpu runner then runs one before each
+     * timed run (after OpenBLAS's threads settle), and its fraction_of_limit
+     * is the median of the per-pair ratios: on a shared machine the load
+     * changes within a second, and a pair sees the same load. */
+    brg_status (*reference_once)(brg_bench_case *c, double *seconds);
     /* Free host data and the case's private part; NULL c->impl is fine. */
     void (*destroy)(brg_bench_case *c);
 } brg_bench_case_i;

@@ -427,22 +427,28 @@ static void finish_query(topk_job *j, int64_t q, cand *scratch)
         n += res->n;
     }
     select_best(scratch, n, kp);
-    n = kp;
     double excluded_max = kp == c->nb ? -INFINITY : scratch[kp - 1].s;
-    /* The candidates' rows are scattered over the database: ask for all of
-     * them before the first is needed, so that their misses overlap. */
-    for (int64_t r = 0; r < n; r++) {
+    double err = brg_topk_screen_error(c->dim, c->metric, 0, j->qn[q], j->db_max_norm);
+    /* Rescore in screening order. The first k give a floor, the lowest of
+     * exact score; a later candidate screening more than err below it is
+     * exactly below it, as is every one after it: it cannot be in the top
+     * k, and its row (a cache miss somewhere in the database) is not read. */
+    qsort(scratch, (size_t)kp, sizeof *scratch, cand_cmp);
+    for (int64_t r = 0; r < k; r++) { /* scattered rows: let their misses overlap */
         const char *row = (const char *)(c->db + scratch[r].i * c->dim);
         for (int64_t off = 0; off < c->dim * (int64_t)sizeof(float); off += 64) __builtin_prefetch(row + off);
     }
-    for (int64_t r = 0; r < n; r++) {
-        int64_t b = scratch[r].i;
-        scratch[r].s = brg_topk_exact(qv, c->db + b * c->dim, c->dim, j->qn[q], j->db_norms[b],
-                                      c->metric);
+    double lowest = INFINITY;
+    int64_t n_exact = 0;
+    for (; n_exact < kp; n_exact++) {
+        cand *x = &scratch[n_exact];
+        if (n_exact >= k && x->s + err < lowest) break;
+        x->s = brg_topk_exact(qv, c->db + x->i * c->dim, c->dim, j->qn[q], j->db_norms[x->i],
+                              c->metric);
+        if (n_exact < k && x->s < lowest) lowest = x->s;
     }
-    select_best(scratch, n, k);
+    select_best(scratch, n_exact, k);
     qsort(scratch, (size_t)k, sizeof *scratch, cand_cmp);
-    double err = brg_topk_screen_error(c->dim, c->metric, 0, j->qn[q], j->db_max_norm);
     if (excluded_max != -INFINITY && !brg_topk_proven(excluded_max, scratch[k - 1].s, err)) {
         if (!exact_all(j, q, qv, scratch)) {
             atomic_store(&j->failed, 1);

@@ -227,6 +227,36 @@ START_TEST(topk_is_exact_where_fp32_screening_cannot_rank)
 }
 END_TEST
 
+/* The CPU rescores candidates in screening order and stops at one that
+ * screens more than the error bound below the lowest exact score of the
+ * first k. Row 20 = (2^25, 9.9, -2^25) screens 8 with fp32 accumulation
+ * in index order (2^25 + 9.9 rounds to a multiple of 4) but is exactly
+ * 9.9, above row 5 = (0, 9, 0), which screens first: only the margin sends
+ * it to rescoring. The other rows screen far below both, so the proof holds
+ * and no exhaustive fallback hides a wrong stop. */
+START_TEST(topk_rescoring_stops_only_beyond_the_error_bound)
+{
+    problem p = make_problem(1, 40, 3, 1, 24);
+    p.metric = BRG_METRIC_INNER_PRODUCT;
+    for (int64_t d = 0; d < 3; d++) p.q[d] = 1.0f;
+    for (int64_t r = 0; r < 40; r++) {
+        float row[3] = {-1000.0f - (float)r, 0.0f, 0.0f};
+        memcpy(p.db + r * 3, row, sizeof row);
+    }
+    const float y[3] = {0.0f, 9.0f, 0.0f}, x[3] = {33554432.0f, 9.9f, -33554432.0f};
+    memcpy(p.db + 5 * 3, y, sizeof y);
+    memcpy(p.db + 20 * 3, x, sizeof x);
+    float *s;
+    int64_t *i;
+    run_topk(&p, 0, &s, &i);
+    ck_assert_int_eq(i[0], 20);
+    check_against_oracle(&p, s, i);
+    free(s);
+    free(i);
+    free_problem(&p);
+}
+END_TEST
+
 /* Products beyond the float range overflow the fp32 screening to +-Inf or
  * NaN; such rows must still be ranked by their exact scores (found by
  * fuzzing: a row screening -Inf was dropped). */
@@ -616,6 +646,7 @@ static Suite *topk_suite(void)
     tcase_add_test(tc, topk_is_exact_where_fp32_screening_cannot_rank);
     tcase_add_test(tc, topk_ranks_rows_whose_fp32_products_overflow);
     tcase_add_test(tc, topk_seeded_thresholds_keep_tied_and_overflowing_rows);
+    tcase_add_test(tc, topk_rescoring_stops_only_beyond_the_error_bound);
     tcase_add_test(tc, topk_zero_vectors_have_similarity_zero);
     tcase_add_test(tc, topk_results_do_not_depend_on_the_budget);
     tcase_add_test(tc, topk_matches_oracle_and_cpu_at_every_warp_queue_size);
