@@ -340,6 +340,65 @@ static void match(cmp_doc *a, cmp_doc *b)
     }
 }
 
+/* ---- several runs of one side ---------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* docs[0..n) as one document: per result identity, the median of the
+ * measured medians, the least seconds_min and the greatest seconds_max,
+ * so that the spread spans the drift between runs as well as within
+ * them. A result measured in none of them has seconds NAN. Its entries
+ * point into docs, which must stay loaded. */
+static int pool_docs(cmp_doc *docs, size_t n, cmp_doc *out)
+{
+    size_t total = 0;
+    for (size_t d = 0; d < n; d++) total += docs[d].count;
+    out->entries = calloc(total ? total : 1, sizeof *out->entries);
+    out->sorted = malloc((total ? total : 1) * sizeof *out->sorted);
+    const cmp_entry **all = malloc((total ? total : 1) * sizeof *all);
+    double *medians = malloc(n * sizeof *medians);
+    int rc = 0;
+    if (!out->entries || !out->sorted || !all || !medians) {
+        rc = doc_error(out, "out of memory");
+        goto done;
+    }
+    size_t at = 0;
+    for (size_t d = 0; d < n; d++)
+        for (size_t i = 0; i < docs[d].count; i++) all[at++] = docs[d].sorted[i];
+    qsort(all, total, sizeof *all, cmp_sorted);
+    for (size_t g = 0; g < total;) {
+        cmp_entry *p = &out->entries[out->count];
+        *p = *all[g];
+        p->index = out->count;
+        p->match = NULL;
+        size_t measured = 0;
+        double lo = INFINITY, hi = -INFINITY;
+        /* one per document at most: a document's identities are distinct */
+        for (; g < total && cmp_identity(all[g], p) == 0; g++) {
+            if (isnan(all[g]->seconds)) continue;
+            medians[measured++] = all[g]->seconds;
+            lo = fmin(lo, all[g]->lo);
+            hi = fmax(hi, all[g]->hi);
+        }
+        qsort(medians, measured, sizeof *medians, cmp_double);
+        p->seconds = !measured ? NAN
+                     : measured % 2 ? medians[measured / 2]
+                                    : 0.5 * (medians[measured / 2 - 1] + medians[measured / 2]);
+        p->lo = lo;
+        p->hi = hi;
+        out->sorted[out->count] = p;
+        out->count++;
+    }
+done:
+    free(all);
+    free(medians);
+    return rc;
+}
+
 /* ---- the report ------------------------------------------------------------------ */
 
 /* "workload k=v k=v on runner", params in the document's order. */
@@ -440,31 +499,90 @@ static int report(const cmp_doc *old, const cmp_doc *new_doc, double threshold, 
 
 /* ---- entry points ---------------------------------------------------------------- */
 
-static int compare_named(const char *old_name, const char *old_json, size_t old_len,
-                         const char *new_name, const char *new_json, size_t new_len,
-                         double threshold, FILE *out, FILE *err)
+/* One document to compare: its name in messages, and its text. */
+typedef struct cmp_input {
+    const char *name;
+    const char *json;
+    size_t len;
+} cmp_input;
+
+/* Load a side's documents (pooled when several) into docs and *side. */
+static int load_side(const cmp_input *in, size_t n, cmp_doc *docs, cmp_doc *pooled,
+                     cmp_doc **side)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = load(&docs[i], in[i].json, in[i].len);
+        if (rc) return rc;
+    }
+    if (n == 1) {
+        *side = &docs[0];
+        return 0;
+    }
+    *side = pooled;
+    return pool_docs(docs, n, pooled);
+}
+
+static int compare_sides(const cmp_input *old_in, size_t n_old, const cmp_input *new_in,
+                         size_t n_new, double threshold, FILE *out, FILE *err)
 {
     if (!(threshold >= 0.0 && isfinite(threshold))) {
         fprintf(err, CMP_PREFIX "the threshold must be a finite fraction >= 0, got %g\n",
                 threshold);
         return 2;
     }
-    cmp_doc old = {.name = old_name, .err = err}, new_doc = {.name = new_name, .err = err};
-    int rc = load(&old, old_json, old_len);
-    if (!rc) rc = load(&new_doc, new_json, new_len);
-    if (!rc) {
-        match(&old, &new_doc);
-        rc = report(&old, &new_doc, threshold, out);
+    if (n_old < 1 || n_new < 1 || n_old > BRG_BENCH_COMPARE_MAX_FILES ||
+        n_new > BRG_BENCH_COMPARE_MAX_FILES) {
+        fprintf(err, CMP_PREFIX "each side takes 1 to %d documents, got %zu and %zu\n",
+                BRG_BENCH_COMPARE_MAX_FILES, n_old, n_new);
+        return 2;
     }
-    unload(&old);
-    unload(&new_doc);
+    cmp_doc *docs = calloc(n_old + n_new, sizeof *docs);
+    if (!docs) {
+        fprintf(err, CMP_PREFIX "out of memory\n");
+        return 2;
+    }
+    for (size_t i = 0; i < n_old + n_new; i++) {
+        docs[i].name = i < n_old ? old_in[i].name : new_in[i - n_old].name;
+        docs[i].err = err;
+    }
+    cmp_doc old_pool = {.name = "OLD (pooled)", .err = err};
+    cmp_doc new_pool = {.name = "NEW (pooled)", .err = err};
+    cmp_doc *old = NULL, *new_doc = NULL;
+    int rc = load_side(old_in, n_old, docs, &old_pool, &old);
+    if (!rc) rc = load_side(new_in, n_new, docs + n_old, &new_pool, &new_doc);
+    if (!rc) {
+        if (n_old > 1 || n_new > 1)
+            fprintf(out, "pooled: OLD %zu runs, NEW %zu runs (per result: the median of the "
+                    "medians, the least min, the greatest max)\n", n_old, n_new);
+        match(old, new_doc);
+        rc = report(old, new_doc, threshold, out);
+    }
+    for (size_t i = 0; i < n_old + n_new; i++) unload(&docs[i]);
+    unload(&old_pool);
+    unload(&new_pool);
+    free(docs);
     return rc;
 }
 
 int brg_bench_compare_buffers(const char *old_json, size_t old_len, const char *new_json,
                               size_t new_len, double threshold, FILE *out, FILE *err)
 {
-    return compare_named("OLD", old_json, old_len, "NEW", new_json, new_len, threshold, out, err);
+    cmp_input o = {"OLD", old_json, old_len}, n = {"NEW", new_json, new_len};
+    return compare_sides(&o, 1, &n, 1, threshold, out, err);
+}
+
+int brg_bench_compare_buffer_lists(const char *const *old_json, const size_t *old_len,
+                                   size_t n_old, const char *const *new_json,
+                                   const size_t *new_len, size_t n_new, double threshold,
+                                   FILE *out, FILE *err)
+{
+    static const char *const names[2] = {"OLD", "NEW"};
+    if (n_old > BRG_BENCH_COMPARE_MAX_FILES || n_new > BRG_BENCH_COMPARE_MAX_FILES)
+        return compare_sides(NULL, n_old, NULL, n_new, threshold, out, err);
+    cmp_input in[2 * BRG_BENCH_COMPARE_MAX_FILES];
+    for (size_t i = 0; i < n_old; i++) in[i] = (cmp_input){names[0], old_json[i], old_len[i]};
+    for (size_t i = 0; i < n_new; i++) in[n_old + i] = (cmp_input){names[1], new_json[i], new_len[i]};
+    return compare_sides(in, n_old, in + n_old, n_new, threshold, out, err);
 }
 
 /* The whole file, up to the size limit (a pipe or FIFO works too). */
@@ -505,18 +623,54 @@ static char *read_file(const char *path, size_t *len, FILE *err)
     return NULL;
 }
 
-int brg_bench_compare_files(const char *old_path, const char *new_path, double threshold,
+/* Split a comma-separated list of paths: *buf receives a copy of arg (to
+ * free) that list points into. */
+static int split_paths(const char *arg, char **buf, const char **list, size_t *n, FILE *err)
+{
+    size_t len = strlen(arg);
+    *n = 0;
+    *buf = malloc(len + 1);
+    if (!*buf) {
+        fprintf(err, CMP_PREFIX "out of memory\n");
+        return 2;
+    }
+    memcpy(*buf, arg, len + 1);
+    for (char *p = *buf;;) {
+        char *comma = strchr(p, ',');
+        if (comma) *comma = '\0';
+        if (!*p) {
+            fprintf(err, CMP_PREFIX "an empty file name in the list '%s'\n", arg);
+            return 2;
+        }
+        if (*n == BRG_BENCH_COMPARE_MAX_FILES) {
+            fprintf(err, CMP_PREFIX "more than %d files in the list '%s'\n",
+                    BRG_BENCH_COMPARE_MAX_FILES, arg);
+            return 2;
+        }
+        list[(*n)++] = p;
+        if (!comma) return 0;
+        p = comma + 1;
+    }
+}
+
+int brg_bench_compare_files(const char *old_paths, const char *new_paths, double threshold,
                             FILE *out, FILE *err)
 {
-    size_t old_len = 0, new_len = 0;
-    char *old_json = read_file(old_path, &old_len, err);
-    char *new_json = old_json ? read_file(new_path, &new_len, err) : NULL;
-    int rc = 2;
-    if (new_json)
-        rc = compare_named(old_path, old_json, old_len, new_path, new_json, new_len, threshold,
-                           out, err);
-    free(old_json);
-    free(new_json);
+    const char *paths[2 * BRG_BENCH_COMPARE_MAX_FILES];
+    char *old_buf = NULL, *new_buf = NULL;
+    size_t n_old = 0, n_new = 0, loaded = 0;
+    cmp_input in[2 * BRG_BENCH_COMPARE_MAX_FILES];
+    int rc = split_paths(old_paths, &old_buf, paths, &n_old, err);
+    if (!rc) rc = split_paths(new_paths, &new_buf, paths + n_old, &n_new, err);
+    for (; !rc && loaded < n_old + n_new; loaded++) {
+        in[loaded].name = paths[loaded];
+        in[loaded].json = read_file(paths[loaded], &in[loaded].len, err);
+        if (!in[loaded].json) rc = 2;
+    }
+    if (!rc) rc = compare_sides(in, n_old, in + n_old, n_new, threshold, out, err);
+    for (size_t i = 0; i < loaded; i++) free((char *)in[i].json);
+    free(old_buf);
+    free(new_buf);
     return rc;
 }
 
@@ -528,7 +682,11 @@ static void compare_usage(FILE *f)
           "Prints every result whose median moved by more than the larger run-to-run\n"
           "spread ((max - min) / median) of the two files, with the ratio; exit status 1\n"
           "when one of them is a slowdown beyond PCT percent (default 10), 2 when a file\n"
-          "is not a bench --json document.\n",
+          "is not a bench --json document.\n"
+          "Either side may be several runs of one build, comma-separated\n"
+          "(old1.json,old2.json,old3.json): per result, the median of their medians,\n"
+          "the least min and the greatest max. On a shared machine the load drifts\n"
+          "between runs more than within one; several runs a side catch that drift.\n",
           f);
 }
 

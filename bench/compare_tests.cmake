@@ -59,3 +59,21 @@ bench_compare_test(one_file_only 2 ${cmp_data}/base.json --threshold
 # the 50 us floor of a spread (a thread's wake-up jitter), so not a move.
 bench_compare_test(microsecond_jitter_quiet 0 ${cmp_data}/tiny_old.json ${cmp_data}/tiny_new.json
   MATCH "^compared 1, moved 0, [^\n]*\n$")
+# Several runs a side (comma-separated): a second run of the same build in a
+# slower phase of a shared machine (drift_slow: everything x1.3, each run's
+# own spread tight) is a "slowdown" against one run, but pooled runs span
+# that drift and stay quiet; a planted 2x slowdown still stands out.
+bench_compare_test(one_run_each_drift_flagged 1 ${cmp_data}/base.json ${cmp_data}/drift_slow.json
+  MATCH "compared 4, moved 4, slowdowns beyond the 10% threshold 4")
+bench_compare_test(pooled_runs_drift_quiet 0 ${cmp_data}/base.json,${cmp_data}/drift_slow.json
+  ${cmp_data}/drift_mid.json,${cmp_data}/base.json
+  MATCH "^pooled: OLD 2 runs, NEW 2 runs[^\n]*\ncompared 4, moved 0, [^\n]*\n$")
+bench_compare_test(pooled_runs_planted_2x_slowdown 1
+  ${cmp_data}/base.json,${cmp_data}/drift_slow.json,${cmp_data}/drift_mid.json ${cmp_data}/slow2x.json
+  MATCH "moved: mean_rows dtype=f64 cols=10 rows=100000 on cpu: 0.115 s -> 0.2 s, x1.74 slower[^\n]*beyond the 10% threshold\ncompared 4, moved 1, slowdowns beyond the 10% threshold 1")
+bench_compare_test(pooled_empty_name 2 ${cmp_data}/base.json, ${cmp_data}/base.json
+  MATCH "an empty file name in the list")
+bench_compare_test(pooled_missing_file 2 ${cmp_data}/base.json,${cmp_data}/no-such-file.json
+  ${cmp_data}/base.json MATCH "cannot open [^\n]*no-such-file.json")
+bench_compare_test(pooled_bad_document 2 ${cmp_data}/base.json
+  ${cmp_data}/base.json,${cmp_data}/truncated.json MATCH "truncated.json: not valid JSON")

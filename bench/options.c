@@ -43,7 +43,9 @@ void brg_bench_usage(FILE *f)
           "  --compare OLD NEW compare two --json files instead of running: print every\n"
           "                    result whose median moved beyond the run-to-run spread;\n"
           "                    exit status 1 on a slowdown beyond --threshold PCT\n"
-          "                    (percent, default 10), 2 when a file is not a results file\n"
+          "                    (percent, default 10), 2 when a file is not a results file;\n"
+          "                    OLD and NEW may each list runs (a.json,b.json,c.json),\n"
+          "                    pooled per result: on a shared machine, use 3 or more\n"
           "  --help            this text\n",
           f);
 }

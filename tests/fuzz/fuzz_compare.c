@@ -3,7 +3,9 @@
  * the input is compared with itself. Whatever the bytes, the exit status is
  * 0, 1 or 2, and it is consistent: a document compared with itself never
  * reports a slowdown, and two documents compare (0 or 1) exactly when each
- * is valid on its own. ASan and UBSan catch the rest. */
+ * is valid on its own. Pooled runs too: (OLD, NEW, OLD) against (OLD) is
+ * refused exactly when a document is invalid, and (OLD, OLD) against OLD is
+ * never a slowdown. ASan and UBSan catch the rest. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,5 +47,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(new_self != 1, "NEW against itself: a slowdown");
     int rc = compare(text, old_len, new_json, new_len);
     CHECK((rc != 2) == (old_self == 0 && new_self == 0), "valid pair, yet refused, or not");
+
+    const char *three[3] = {text, new_json, text}, *one[1] = {text};
+    size_t three_len[3] = {old_len, new_len, old_len}, one_len[1] = {old_len};
+    int pooled = brg_bench_compare_buffer_lists(three, three_len, 3, one, one_len, 1, 0.10, sink,
+                                                sink);
+    CHECK((pooled != 2) == (rc != 2), "pooled runs refused unlike the pair");
+    int twice = brg_bench_compare_buffer_lists(three + 2, three_len + 2, 1, three, three_len, 1,
+                                               0.10, sink, sink);
+    CHECK(twice == old_self, "one run against itself, pooled or not");
+    const char *same[2] = {text, text};
+    size_t same_len[2] = {old_len, old_len};
+    int doubled = brg_bench_compare_buffer_lists(same, same_len, 2, one, one_len, 1, 0.10, sink,
+                                                 sink);
+    CHECK(doubled != 1, "OLD twice against OLD: a slowdown");
     return 0;
 }
