@@ -6,10 +6,11 @@
  * of score tiles in again on every call (glibc returns such blocks to the
  * kernel on free), a sixth of the call's time (docs/perf-notes.md).
  *
- * The cache keeps at most BRG_SCRATCH_SLOTS blocks and at most its byte
- * limit in all; a block given back beyond that is freed. Any number of
- * threads may take and give at once; each block is used by one call at a
- * time. */
+ * The cache keeps at most BRG_SCRATCH_SLOTS blocks and about its byte
+ * limit in all (threads giving back at once may pass it by a block); a
+ * block given back beyond that is freed. Any number of threads may take
+ * and give at once, and it holds no lock, so a fork() at any moment leaves
+ * the child a usable cache; each block is used by one call at a time. */
 #ifndef BRG_SCRATCH_H
 #define BRG_SCRATCH_H
 

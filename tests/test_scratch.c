@@ -2,8 +2,13 @@
  * blocks come back for reuse, the byte and slot limits hold, and blocks
  * that do not fit are freed (ASan and valgrind see any leak). */
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "../src/scratch.h"
 #include "harness.h"
@@ -98,6 +103,68 @@ START_TEST(scratch_serves_many_threads)
 }
 END_TEST
 
+typedef struct hammer {
+    brg_scratch_cache *cache;
+    atomic_int stop;
+} hammer;
+
+static void *hammer_main(void *arg)
+{
+    hammer *h = arg;
+    for (unsigned i = 0; !atomic_load_explicit(&h->stop, memory_order_relaxed); i++) {
+        size_t cap;
+        char *p = brg_scratch_take(h->cache, 128 + (i % 5) * 64, &cap);
+        if (p) p[0] = 1;
+        brg_scratch_give(h->cache, p, cap);
+    }
+    return NULL;
+}
+
+/* A child forked while other threads take and give blocks (a process
+ * pool's task calling a CPU kernel) must be able to use the cache: it
+ * holds no lock that the fork could copy held. */
+START_TEST(scratch_works_in_a_child_forked_mid_use)
+{
+    hammer h = {.cache = brg_scratch_cache_new(1 << 16)};
+    atomic_init(&h.stop, 0);
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++) ck_assert_int_eq(pthread_create(&t[i], NULL, hammer_main, &h), 0);
+    int hung = 0, failed = 0;
+    for (int f = 0; f < 200 && !hung; f++) {
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            for (int i = 0; i < 50; i++) {
+                size_t cap;
+                char *p = brg_scratch_take(h.cache, 256, &cap);
+                if (!p) _exit(2);
+                memset(p, 3, cap);
+                brg_scratch_give(h.cache, p, cap);
+            }
+            _exit(0);
+        }
+        int status = 0;
+        struct timespec nap = {0, 1000000};
+        int waited = 0;
+        while (waitpid(pid, &status, WNOHANG) == 0) {
+            if (++waited > 5000) { /* 5 s: the child is stuck */
+                kill(pid, SIGKILL);
+                waitpid(pid, &status, 0);
+                hung = 1;
+                break;
+            }
+            nanosleep(&nap, NULL);
+        }
+        if (!hung && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) failed++;
+    }
+    atomic_store(&h.stop, 1);
+    for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
+    brg_scratch_cache_free(h.cache);
+    ck_assert_msg(!hung, "a forked child hung in the scratch cache");
+    ck_assert_int_eq(failed, 0);
+}
+END_TEST
+
 static Suite *scratch_suite(void)
 {
     Suite *s = suite_create("scratch");
@@ -105,6 +172,7 @@ static Suite *scratch_suite(void)
     tcase_add_test(tc, scratch_reuses_a_block_given_back);
     tcase_add_test(tc, scratch_keeps_within_its_limits);
     tcase_add_test(tc, scratch_serves_many_threads);
+    tcase_add_test(tc, scratch_works_in_a_child_forked_mid_use);
     suite_add_tcase(s, tc);
     return s;
 }
