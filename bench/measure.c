@@ -100,7 +100,6 @@ static int is_cpu(const brg_bench_runner *run)
     return run->dev && brg_device_get_kind(run->dev) == BRG_DEVICE_CPU;
 }
 
-
 static brg_status timed_run(const brg_bench_case *c, void *state, brg_device *dev, double *s)
 {
     double t0 = brg_bench_now();

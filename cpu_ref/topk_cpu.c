@@ -430,7 +430,7 @@ static void finish_query(topk_job *j, int64_t q, cand *scratch)
     double excluded_max = kp == c->nb ? -INFINITY : scratch[kp - 1].s;
     double err = brg_topk_screen_error(c->dim, c->metric, 0, j->qn[q], j->db_max_norm);
     /* Rescore in screening order. The first k give a floor, the lowest of
-     * exact score; a later candidate screening more than err below it is
+     * their exact scores; a later candidate screening more than err below it is
      * exactly below it, as is every one after it: it cannot be in the top
      * k, and its row (a cache miss somewhere in the database) is not read. */
     qsort(scratch, (size_t)kp, sizeof *scratch, cand_cmp);
