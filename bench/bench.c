@@ -123,13 +123,17 @@ static int pass_devices(const brg_bench_runner *r)
     return !r->is_pool;
 }
 
-static int measure_cases(const brg_bench_options *o, brg_bench_case *cases, int n_cases,
+/* Each case of one pass once, in order; -1 when the results cannot be
+ * stored (then, with last, the cases not reached are destroyed too). */
+static int measure_round(const brg_bench_options *o, brg_bench_case *cases, int n_cases,
                          const brg_bench_runner *runners, int n_runners,
-                         brg_bench_runner_filter want, int last, brg_bench_results *all)
+                         brg_bench_runner_filter want, int last, int final_round,
+                         brg_bench_results *all)
 {
     int failed = 0;
     for (int i = 0; i < n_cases; i++) {
-        int f = brg_bench_measure_case(o, &cases[i], runners, n_runners, want, last, all);
+        int f = brg_bench_measure_case(o, &cases[i], runners, n_runners, want, last, final_round,
+                                       all);
         if (f < 0) { /* the case itself is destroyed when last */
             failed = -1;
             for (int k = i + 1; k < n_cases && last; k++) cases[k].ops->destroy(&cases[k]);
@@ -137,6 +141,65 @@ static int measure_cases(const brg_bench_options *o, brg_bench_case *cases, int 
         }
         failed += f;
     }
+    return failed;
+}
+
+/* A fresh plan of the same cases for another round of the last pass, which
+ * destroyed the previous round's (their host data would otherwise stay
+ * resident for the whole pass). What a case learnt in earlier rounds (the
+ * sequential median, the CPU reference) carries over. 0, or -1 when the
+ * plan differs or fails (message on stderr). */
+static int replan(const brg_bench_options *o, const brg_bench_case *old, int n_old,
+                  brg_bench_case *fresh)
+{
+    int n = 0;
+    if (plan_all(o, fresh, &n) != 0) {
+        for (int i = 0; i < n; i++) fresh[i].ops->destroy(&fresh[i]);
+        return -1;
+    }
+    int same = n == n_old;
+    for (int i = 0; same && i < n; i++) {
+        char a[512], b[512];
+        brg_bench_params_format(&old[i].params, " ", a, sizeof a);
+        brg_bench_params_format(&fresh[i].params, " ", b, sizeof b);
+        same = strcmp(old[i].workload, fresh[i].workload) == 0 && strcmp(a, b) == 0;
+    }
+    if (!same) {
+        for (int i = 0; i < n; i++) fresh[i].ops->destroy(&fresh[i]);
+        fputs("bench: a round planned different cases; the results stop here\n", stderr);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        fresh[i].seq_seconds = old[i].seq_seconds;
+        fresh[i].ref_done = old[i].ref_done;
+        fresh[i].ref_seconds = old[i].ref_seconds;
+        memcpy(fresh[i].ref_note, old[i].ref_note, sizeof fresh[i].ref_note);
+    }
+    return 0;
+}
+
+/* One pass (the runners `want` accepts) in o->rounds rounds: every case
+ * on every runner, then again, so that each result's timed runs are spread
+ * over the pass (results.c). With last, each round destroys its cases and
+ * the next one plans them again (into spare). */
+static int measure_cases(const brg_bench_options *o, brg_bench_case *cases, int n_cases,
+                         brg_bench_case *spare, const brg_bench_runner *runners, int n_runners,
+                         brg_bench_runner_filter want, int last, brg_bench_results *all)
+{
+    int failed = 0, rounds = o->rounds > 1 ? o->rounds : 1;
+    brg_bench_case *now = cases;
+    for (int round = 0; round < rounds && failed >= 0; round++) {
+        if (round > 0 && last) {
+            brg_bench_case *next = now == cases ? spare : cases;
+            if (replan(o, now, n_cases, next) != 0) return -1;
+            now = next;
+        }
+        int f = measure_round(o, now, n_cases, runners, n_runners, want, last,
+                              round == rounds - 1, all);
+        failed = f < 0 ? f : failed + f;
+    }
+    if (last && now != cases) /* the caller's array: its impl are freed, the rest kept */
+        memcpy(cases, now, (size_t)n_cases * sizeof *cases);
     return failed;
 }
 
@@ -159,6 +222,7 @@ typedef struct bench_state {
     brg_bench_runner runners[BRG_BENCH_MAX_RUNNERS];
     int n_runners;
     brg_bench_case cases[BRG_BENCH_MAX_CASES];
+    brg_bench_case spare[BRG_BENCH_MAX_CASES]; /* the next round's plan (measure_cases) */
     int n_cases;
     brg_bench_results results;
 } bench_state;
@@ -180,7 +244,8 @@ static int run(bench_state *b)
     }
     int total = 0;
     for (int i = 0; i < b->n_cases; i++) /* every pass: the filters split the runners */
-        total += brg_bench_count_runs(&b->cases[i], b->runners, b->n_runners, NULL);
+        total += brg_bench_count_runs(&b->cases[i], b->runners, b->n_runners, NULL) *
+                 (o->rounds > 1 ? o->rounds : 1);
     brg_bench_progress_plan(total);
     brg_bench_machine_measure(o, &b->machine);
     brg_bench_progress_clear();
@@ -192,12 +257,17 @@ static int run(bench_state *b)
     b->machine.read_probe = NULL;
     measure_ceilings(o, &b->machine, b->runners, b->n_runners);
     brg_bench_print_machine(stdout, &b->machine, b->runners, b->n_runners);
+    if (o->rounds > 1)
+        printf("rounds: %d (each pass runs every case %d times, set up and warmed up anew; a "
+               "row is all its runs, printed after the last)\n\n", o->rounds, o->rounds);
     brg_bench_print_header(stdout);
-    int failed = measure_cases(o, b->cases, b->n_cases, b->runners, b->n_runners, pass_pools,
-                               0, &b->results);
-    if (failed >= 0)
-        failed = measure_cases(o, b->cases, b->n_cases, b->runners, b->n_runners, pass_openmp,
-                               0, &b->results);
+    int failed = measure_cases(o, b->cases, b->n_cases, b->spare, b->runners, b->n_runners,
+                               pass_pools, 0, &b->results);
+    if (failed >= 0) {
+        int f = measure_cases(o, b->cases, b->n_cases, b->spare, b->runners, b->n_runners,
+                              pass_openmp, 0, &b->results);
+        failed = f < 0 ? f : failed + f;
+    }
     if (failed >= 0) {
         if (had_probe) b->machine.read_probe = brg_bench_read_probe_new(o, b->machine.threads);
         brg_bench_progress(o, "opening the GPU runners");
@@ -211,8 +281,8 @@ static int run(bench_state *b)
     brg_bench_probe_free(b->machine.read_probe); /* no cpu runner took it */
     b->machine.read_probe = NULL;
     if (failed >= 0) {
-        int f = measure_cases(o, b->cases, b->n_cases, b->runners, b->n_runners, pass_devices,
-                              1, &b->results);
+        int f = measure_cases(o, b->cases, b->n_cases, b->spare, b->runners, b->n_runners,
+                              pass_devices, 1, &b->results);
         failed = f < 0 ? f : failed + f;
     } else { /* the results could not be stored: the last pass did not run */
         for (int i = 0; i < b->n_cases; i++) b->cases[i].ops->destroy(&b->cases[i]);

@@ -23,8 +23,19 @@ enum {
     BRG_BENCH_REASON_LEN = 512,  /* brg_last_error() messages fit */
     BRG_BENCH_MAX_RUNNERS = 32,
     BRG_BENCH_MAX_CASES = 64,
-    BRG_BENCH_MAX_VARIANTS = 4   /* variants of one case on one runner */
+    BRG_BENCH_MAX_VARIANTS = 4,  /* variants of one case on one runner */
+    BRG_BENCH_MAX_ROUNDS = 16,   /* --rounds */
+    BRG_BENCH_MAX_REPEAT = 1000, /* --repeat */
+    /* Timed runs one result keeps: --repeat, rounded up to whole rounds. */
+    BRG_BENCH_MAX_SAMPLES = BRG_BENCH_MAX_REPEAT + BRG_BENCH_MAX_ROUNDS
 };
+
+/* After a threaded call, OpenBLAS's idle workers spin (sched_yield) for up
+ * to 2^OPENBLAS_THREAD_TIMEOUT cycles (default 2^28, ~0.1 s) and take half
+ * of a 2-core machine from whatever runs next: measured, a 22 ms top-k took
+ * 45 ms right after its sgemm reference. The bench lets them sleep this
+ * long (measure.c). */
+#define BRG_BENCH_SETTLE_NS 300000000L
 
 /* ---- options (bench.c) ------------------------------------------------------ */
 
@@ -43,6 +54,8 @@ typedef struct brg_bench_options {
     brg_bench_size size;
     int repeat;                      /* timed runs after one warm-up, >= 3 (huge: >= 1) */
     int repeat_set;                  /* --repeat was given */
+    int rounds;                      /* --rounds: the timed runs of each case spread over
+                                        this many passes of the suite (quick: 3, else 1) */
     int warmup;                      /* one untimed run first (not in the huge suite) */
     int workers;                     /* --workers: pool workers; 0: online cores */
     size_t workspace_bytes;          /* --workspace: top-k budget; 0: the library's default */
@@ -165,8 +178,6 @@ size_t brg_bench_host_available(void);
 /* Seconds on CLOCK_MONOTONIC. */
 double brg_bench_now(void);
 
-/* Median of n > 0 values (sorts v): the mean of the two middle ones for even n. */
-double brg_bench_median(double *v, int n);
 
 /* Write every page of p[0, bytes), so that first-touch page faults happen
  * here and not inside a clock. (memset(p, 0, n) right after malloc does
@@ -253,6 +264,9 @@ struct brg_bench_case {
     const char *variant_key;         /* params key of the variant names ("path") */
     int workers;                     /* pool runners: workers ("workers" in their params) */
     double seq_seconds;              /* the sequential runner's median; NAN until measured */
+    int ref_done;                    /* the CPU reference was measured (or failed, note says) */
+    double ref_seconds;              /* its seconds (NAN: none), for every round */
+    char ref_note[BRG_BENCH_REASON_LEN];
     int64_t note_items;              /* > 0: each result's note gives seconds per item */
     char note[BRG_BENCH_REASON_LEN]; /* set by setup: what the results must say (e.g. a
                                         size scaled down to fit memory); "" none */
@@ -286,7 +300,7 @@ int brg_bench_under_mpi(void);
 extern const brg_bench_workload brg_bench_sleep, brg_bench_prime_heavy, brg_bench_prime_range,
     brg_bench_file_write, brg_bench_big_alloc, brg_bench_mean_chunks_pools, brg_bench_dispatch;
 
-/* ---- results and the report (report.c) ------------------------------------ */
+/* ---- results and rounds (results.c) ---------------------------------------- */
 
 
 typedef enum brg_bench_outcome {
@@ -307,7 +321,20 @@ typedef struct brg_bench_result {
     double gbs, gflops, fraction_of_limit;   /* NAN: null */
     int64_t peak_bytes;              /* -1: null */
     double sgemm_seconds;            /* the reference's seconds; NAN: not a key */
-    char note[BRG_BENCH_REASON_LEN]; /* printed under the row, JSON "note"; "" none */
+    char note[BRG_BENCH_REASON_LEN]; /* printed under the row, JSON "note"; "" none
+                                        (brg_bench_result_finish writes it) */
+    /* What the numbers above are made from, kept so that the rounds of one
+     * result can be merged (results.c). */
+    int rounds;                      /* rounds measured and merged into this result */
+    int n_samples;                   /* timed runs in samples */
+    int n_ratios;                    /* > 0: fraction_of_limit is the median of ratios */
+    int ref_pairs;                   /* runs paired with one sgemm each (the note says so) */
+    int64_t note_items;              /* > 0: the note gives seconds per item */
+    char base_note[BRG_BENCH_REASON_LEN];         /* the case's and the reference's words */
+    double samples[BRG_BENCH_MAX_SAMPLES];        /* seconds of every timed run */
+    double ratios[BRG_BENCH_MAX_SAMPLES];         /* paired runs: limit or reference over ours */
+    double round_fraction[BRG_BENCH_MAX_ROUNDS];  /* each round's fraction_of_limit */
+    double round_sgemm[BRG_BENCH_MAX_ROUNDS];     /* each round's sgemm_seconds */
 } brg_bench_result;
 
 typedef struct brg_bench_results {
@@ -315,9 +342,35 @@ typedef struct brg_bench_results {
     size_t count, cap;
 } brg_bench_results;
 
+/* Median of n > 0 values (sorts v): the mean of the two middle ones for even n. */
+double brg_bench_median(double *v, int n);
+
 /* Append a copy of r; BRG_ERR_OUT_OF_MEMORY when growing fails. */
 brg_status brg_bench_results_add(brg_bench_results *all, const brg_bench_result *r);
 void brg_bench_results_free(brg_bench_results *all);
+
+/* With --rounds R, each pass of the suite runs R times and each case's
+ * timed runs are spread over them, so that a result's min and max span
+ * the machine's drift over the pass (tens of seconds), not only over its
+ * own back-to-back runs (docs/bench.md, "Comparing two runs").
+ *
+ * A result's numbers from its raw material (samples, ratios, the rounds'
+ * fractions and references): seconds, seconds_min, seconds_max, repeats,
+ * fraction_of_limit, sgemm_seconds, the note. gbs and gflops are not
+ * touched (the caller derives them from seconds). */
+void brg_bench_result_finish(brg_bench_result *r);
+/* 1 when a and b are the same result of two rounds: workload, runner and
+ * params equal. */
+int brg_bench_same_result(const brg_bench_result *a, const brg_bench_result *b);
+/* Merge round result r into the result of all with the same identity, or
+ * append it when there is none (the first round); *index says where it
+ * is. An error in any round makes the result an error (its first reason);
+ * a measured round outweighs a skipped one. BRG_ERR_OUT_OF_MEMORY when
+ * growing fails. */
+brg_status brg_bench_results_merge(brg_bench_results *all, const brg_bench_result *r,
+                                   size_t *index);
+
+/* ---- the report (report.c) -------------------------------------------------- */
 
 void brg_bench_print_machine(FILE *f, const brg_bench_machine *m, const brg_bench_runner *runners,
                              int n_runners);
@@ -387,13 +440,15 @@ void brg_bench_close_runners(brg_bench_runner *runners, int count);
 
 /* Prepare case c, measure it on every available runner that `want`
  * accepts (NULL: all) and that applies to it (pool runners need
- * setup_pool), append one result per runner to all and print it. With
- * last, destroy the case afterwards. Returns the number of failed checks
- * and errors; -1 when the results cannot be stored. */
+ * setup_pool), and merge one result per runner into all
+ * (brg_bench_results_merge); with final_round, print the merged results.
+ * With last, destroy the case afterwards. Returns the number of failed
+ * checks and errors; -1 when the results cannot be stored. */
 typedef int (*brg_bench_runner_filter)(const brg_bench_runner *r);
 int brg_bench_measure_case(const brg_bench_options *opts, brg_bench_case *c,
                            const brg_bench_runner *runners, int n_runners,
-                           brg_bench_runner_filter want, int last, brg_bench_results *all);
+                           brg_bench_runner_filter want, int last, int final_round,
+                           brg_bench_results *all);
 /* How many results brg_bench_measure_case would make (for the progress
  * line's estimate; a deferred GPU runner counts as one). */
 int brg_bench_count_runs(const brg_bench_case *c, const brg_bench_runner *runners, int n_runners,

@@ -1,4 +1,4 @@
-# One `bench --compare` test: runs BENCH with ARGS (a '|'-separated list, so
+# One bench test (`--compare`, or a usage error): runs BENCH with ARGS (a '|'-separated list, so
 # that it travels through add_test whole) and checks the exit status (RC),
 # that stdout+stderr match MATCH and do not match NO_MATCH (both optional).
 #   cmake -DBENCH=... -DARGS="--compare|a.json|b.json" -DRC=1 -DMATCH=... -P compare_check.cmake

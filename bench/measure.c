@@ -16,11 +16,6 @@
 #define GIB (1024.0 * 1024.0 * 1024.0)
 /* Left free for everything else on the machine (and the device runtime). */
 #define MEMORY_MARGIN ((size_t)256 << 20)
-/* After a threaded call, OpenBLAS's idle workers spin (sched_yield) for up
- * to 2^OPENBLAS_THREAD_TIMEOUT cycles (default 2^28, ~0.1 s) and take half
- * of a 2-core machine from whatever runs next: measured, a 22 ms top-k took
- * 45 ms right after its sgemm reference. The bench lets them sleep. */
-#define OPENBLAS_SETTLE_NS 300000000L
 
 static void set_reason(brg_bench_result *r, brg_bench_outcome outcome, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -110,29 +105,32 @@ static brg_status timed_run(const brg_bench_case *c, void *state, brg_device *de
 }
 
 /* One warm-up (first-touch, lazy initialisation, clocks ramping up; not
- * in the huge suite, whose one call lasts minutes), then opts->repeat timed
- * runs: median, min and max into r.
+ * in the huge suite, whose one call lasts minutes), then this round's share
+ * of opts->repeat timed runs (rounded up): their seconds into r->samples.
  *
  * A memory-bound case (no flops) on a runner with a ceiling probe runs the
  * ceiling right before each timed run, and its fraction of the limit is the
  * median of the per-pair ratios: on a shared machine the neighbours' load
  * drifts over seconds, and a pair sees the same load. A compute-bound case
  * with a paired reference (bench.h) does the same on the cpu runner with
- * one sgemm before each run; *ref_pairs says how many pairs it ran (0: none). */
+ * one sgemm before each run; r->ref_pairs says how many pairs it ran (0:
+ * none). The ratios go to r->ratios when paired. */
 static brg_status time_case(const brg_bench_options *opts, brg_bench_case *c, void *state,
-                            const brg_bench_runner *run, brg_bench_result *r, int *ref_pairs)
+                            const brg_bench_runner *run, brg_bench_result *r)
 {
-    double samples[1000], ratios[1000], s = 0.0;
-    int n = opts->repeat < 1000 ? opts->repeat : 1000;
+    double *samples = r->samples, *ratios = r->ratios, s = 0.0;
+    int n = opts->repeat < BRG_BENCH_MAX_REPEAT ? opts->repeat : BRG_BENCH_MAX_REPEAT;
+    int rounds = opts->rounds > 1 ? opts->rounds : 1;
     int paired = run->probe && c->flops == 0 && c->read_bytes > 0;
     int ref_paired = !paired && c->flops > 0 && c->ops->reference_once && is_cpu(run);
     brg_status st = opts->warmup ? timed_run(c, state, run->dev, &s) : BRG_OK;
     /* 5 runs by default, 3 for a case whose warm-up took a second or more. */
     if (!opts->repeat_set && s >= 1.0 && n > 3) n = 3;
+    n = (n + rounds - 1) / rounds;
     for (int i = 0; i < n && st == BRG_OK; i++) {
         double limit = paired ? brg_bench_probe_gbs(run->probe) : NAN, ref = NAN;
         if (ref_paired && c->ops->reference_once(c, &ref) != BRG_OK) ref_paired = 0;
-        if (ref_paired) nanosleep(&(struct timespec){0, OPENBLAS_SETTLE_NS}, NULL);
+        if (ref_paired) nanosleep(&(struct timespec){0, BRG_BENCH_SETTLE_NS}, NULL);
         st = timed_run(c, state, run->dev, &samples[i]);
         ratios[i] = ref_paired ? ref / samples[i] : (double)c->read_bytes / samples[i] / 1e9 / limit;
         if (!(ratios[i] > 0)) paired = ref_paired = 0;
@@ -141,12 +139,10 @@ static brg_status time_case(const brg_bench_options *opts, brg_bench_case *c, vo
                                run->spec, i + 1, n, samples[i]);
     }
     if (st != BRG_OK) return st;
-    r->fraction_of_limit = paired || ref_paired ? brg_bench_median(ratios, n) : NAN;
-    *ref_pairs = ref_paired ? n : 0;
-    r->seconds = brg_bench_median(samples, n);
-    r->seconds_min = samples[0];
-    r->seconds_max = samples[n - 1];
-    r->repeats = n;
+    r->n_samples = n;
+    r->n_ratios = paired || ref_paired ? n : 0;
+    r->ref_pairs = ref_paired ? n : 0;
+    brg_bench_result_finish(r); /* seconds and the paired fraction, for derive */
     return BRG_OK;
 }
 
@@ -205,7 +201,10 @@ static void derive(const brg_bench_case *c, const brg_bench_runner *run, double 
     }
     if (c->ops->ideal_seconds && on_host(run)) {
         double ideal = c->ops->ideal_seconds(c, ideal_workers(c, run), c->seq_seconds);
-        if (ideal > 0) r->fraction_of_limit = ideal / r->seconds;
+        if (ideal > 0) {
+            r->fraction_of_limit = ideal / r->seconds;
+            r->n_ratios = 0; /* not the pairs' median */
+        }
         return;
     }
     if (isnan(r->fraction_of_limit) && run->mem_read_gbs > 0)
@@ -239,17 +238,12 @@ static void measure_on(const brg_bench_options *opts, brg_bench_case *c,
         return;
     }
     brg_bench_progress(opts, "%s on %s: warm-up and runs", label, run->spec);
-    int ref_pairs = 0;
-    st = time_case(opts, c, state, run, r, &ref_pairs);
-    if (st == BRG_OK && ref_pairs > 0) {
+    st = time_case(opts, c, state, run, r);
+    if (st == BRG_OK && r->ref_pairs > 0) {
         /* The references' outputs were resident between the runs: one more
          * untimed run, alone since the reset, gives the case's own peak. */
         hwm_reset = brg_bench_hwm_reset();
         st = c->ops->run(state);
-        size_t len = strlen(r->note);
-        snprintf(r->note + len, sizeof r->note - len, "%sfraction_of_limit: median of %d "
-                 "paired runs (one sgemm, a %.1f s pause, one top-k)", len ? "; " : "",
-                 ref_pairs, OPENBLAS_SETTLE_NS / 1e9);
     }
     if (st == BRG_ERR_UNSUPPORTED) { /* e.g. OpenMP left out of this build */
         set_reason(r, BRG_BENCH_SKIPPED, "%s", failure_text(st));
@@ -257,10 +251,12 @@ static void measure_on(const brg_bench_options *opts, brg_bench_case *c,
         set_reason(r, BRG_BENCH_ERROR, "run: %s: %s", brg_status_str(st), failure_text(st));
     } else {
         derive(c, run, ref_seconds, r);
-        if (c->note[0] && !r->note[0]) snprintf(r->note, sizeof r->note, "%s", c->note);
-        if (c->note_items > 0 && !r->note[0])
-            snprintf(r->note, sizeof r->note, "%.2f ns per item (median)",
-                     r->seconds / (double)c->note_items * 1e9);
+        r->round_fraction[0] = r->fraction_of_limit;
+        r->rounds = 1;
+        if (c->note[0] && !r->base_note[0])
+            snprintf(r->base_note, sizeof r->base_note, "%s", c->note);
+        r->note_items = c->note_items;
+        brg_bench_result_finish(r);
         r->peak_bytes = peak_bytes(c, state, run, hwm_reset);
         if (opts->check) {
             int pass = 0;
@@ -281,15 +277,19 @@ static void measure_on(const brg_bench_options *opts, brg_bench_case *c,
 
 /* ---- one case ----------------------------------------------------------------- */
 
-static int record(brg_bench_results *all, const brg_bench_result *r)
+/* Merge r into all (its first round adds it); print the result when this
+ * was its last round. Returns 1 when this round failed (a failed check or
+ * an error), 0, or -1 when the results cannot be stored. */
+static int record(brg_bench_results *all, const brg_bench_result *r, int final_round)
 {
     brg_bench_progress_clear();
     brg_bench_progress_step();
-    if (brg_bench_results_add(all, r) != BRG_OK) {
+    size_t at = 0;
+    if (brg_bench_results_merge(all, r, &at) != BRG_OK) {
         fprintf(stderr, "bench: out of memory for the results\n");
         return -1;
     }
-    brg_bench_print_result(stdout, r);
+    if (final_round) brg_bench_print_result(stdout, &all->items[at]);
     int failed = r->outcome == BRG_BENCH_ERROR || strcmp(r->check, "fail") == 0;
     if (r->outcome == BRG_BENCH_ERROR)
         fprintf(stderr, "bench: error: %s on %s: %s\n", r->workload, r->runner, r->reason);
@@ -359,21 +359,24 @@ static brg_bench_result variant_result(const brg_bench_case *c, const brg_bench_
     if (!c->ops->reference) return r;
     if (is_cpu(run)) {
         r.sgemm_seconds = ref_seconds;
-        snprintf(r.note, sizeof r.note, "%s", ref_note);
+        snprintf(r.base_note, sizeof r.base_note, "%s", ref_note);
     } else if (!(run->sgemm_gflops > 0)) {
-        snprintf(r.note, sizeof r.note, "fraction_of_limit null: %s's sgemm_gflops is not "
-                 "measured (its GEMM is internal to the library)", run->spec);
+        snprintf(r.base_note, sizeof r.base_note,
+                 "fraction_of_limit null: %s's sgemm_gflops is not measured (its GEMM is "
+                 "internal to the library)", run->spec);
     } else {
-        snprintf(r.note, sizeof r.note, "fraction_of_limit: GFLOP/s / %s's sgemm_gflops",
-                 run->spec);
+        snprintf(r.base_note, sizeof r.base_note,
+                 "fraction_of_limit: GFLOP/s / %s's sgemm_gflops", run->spec);
     }
+    snprintf(r.note, sizeof r.note, "%s", r.base_note); /* finish adds to it */
     return r;
 }
 
 /* Every variant of the case on one runner; the failures, or -1. */
 static int measure_runner(const brg_bench_options *opts, brg_bench_case *c,
                           const brg_bench_runner *run, int ready, const brg_bench_result *proto,
-                          double ref_seconds, const char *ref_note, brg_bench_results *all)
+                          double ref_seconds, const char *ref_note, int final_round,
+                          brg_bench_results *all)
 {
     const char *names[BRG_BENCH_MAX_VARIANTS] = {NULL};
     int n = c->ops->variants && !run->is_pool
@@ -385,7 +388,7 @@ static int measure_runner(const brg_bench_options *opts, brg_bench_case *c,
         if (run->is_pool && run->pool_kind == BRG_POOL_SEQUENTIAL &&
             r.outcome == BRG_BENCH_MEASURED)
             c->seq_seconds = r.seconds;
-        int f = record(all, &r);
+        int f = record(all, &r, final_round);
         if (f < 0) return -1;
         failed += f;
     }
@@ -421,7 +424,8 @@ int brg_bench_count_runs(const brg_bench_case *c, const brg_bench_runner *runner
 
 int brg_bench_measure_case(const brg_bench_options *opts, brg_bench_case *c,
                            const brg_bench_runner *runners, int n_runners,
-                           brg_bench_runner_filter want, int last, brg_bench_results *all)
+                           brg_bench_runner_filter want, int last, int final_round,
+                           brg_bench_results *all)
 {
     int failed = 0, any = 0;
     for (int i = 0; i < n_runners; i++) any |= applies(c, &runners[i], want);
@@ -431,18 +435,23 @@ int brg_bench_measure_case(const brg_bench_options *opts, brg_bench_case *c,
     }
     brg_bench_result proto = result_for(c, "");
     int ready = prepare(opts, c, &proto);
-    char ref_note[BRG_BENCH_REASON_LEN] = "";
-    double ref_seconds = ready ? reference(opts, c, runners, n_runners, want, ref_note,
-                                           sizeof ref_note) : NAN;
-    /* OpenBLAS settles (OPENBLAS_SETTLE_NS) before the runners. */
-    if (!isnan(ref_seconds)) nanosleep(&(struct timespec){0, OPENBLAS_SETTLE_NS}, NULL);
+    if (ready && !c->ref_done) { /* once: later rounds reuse it */
+        c->ref_seconds = reference(opts, c, runners, n_runners, want, c->ref_note,
+                                   sizeof c->ref_note);
+        c->ref_done = !isnan(c->ref_seconds) || c->ref_note[0];
+        /* OpenBLAS settles (BRG_BENCH_SETTLE_NS) before the runners. */
+        if (!isnan(c->ref_seconds)) nanosleep(&(struct timespec){0, BRG_BENCH_SETTLE_NS}, NULL);
+    }
+    double ref_seconds = ready && c->ref_done ? c->ref_seconds : NAN;
+    const char *ref_note = ready && c->ref_done ? c->ref_note : "";
     /* The sequential pool first: the others' fractions need its median. */
     for (int pass = 0; pass < 2 && failed >= 0; pass++) {
         for (int i = 0; i < n_runners; i++) {
             const brg_bench_runner *run = &runners[i];
             int seq = run->is_pool && run->pool_kind == BRG_POOL_SEQUENTIAL;
             if (seq != (pass == 0) || !applies(c, run, want)) continue;
-            int f = measure_runner(opts, c, run, ready, &proto, ref_seconds, ref_note, all);
+            int f = measure_runner(opts, c, run, ready, &proto, ref_seconds, ref_note,
+                                   final_round, all);
             if (f < 0) {
                 failed = -1;
                 break;

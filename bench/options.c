@@ -30,6 +30,10 @@ void brg_bench_usage(FILE *f)
           "                    a 64 MiB workspace unless --workspace says otherwise\n"
           "  --repeat N        timed runs after one warm-up, N >= 3 (default 5); the huge\n"
           "                    suite: N >= 1 (default 1), no warm-up\n"
+          "  --rounds R        spread each case's timed runs over R passes of the suite,\n"
+          "                    each with its own set-up and warm-up, so that min and max\n"
+          "                    see the machine's drift (1 <= R <= 16, at most N; default\n"
+          "                    3 for the quick suite, 1 for seed and huge)\n"
           "  --workspace BYTES cosine top-k workspace budget (suffix K, M or G: KiB, MiB,\n"
           "                    GiB); default the library's own\n"
           "  --check           compare every result with a long double oracle\n"
@@ -44,8 +48,8 @@ void brg_bench_usage(FILE *f)
           "                    result whose median moved beyond the run-to-run spread;\n"
           "                    exit status 1 on a slowdown beyond --threshold PCT\n"
           "                    (percent, default 10), 2 when a file is not a results file;\n"
-          "                    OLD and NEW may each list runs (a.json,b.json,c.json),\n"
-          "                    pooled per result: on a shared machine, use 3 or more\n"
+          "                    OLD and NEW may each list runs (a.json,b.json),\n"
+          "                    pooled per result: on a shared machine, use 2 or more\n"
           "  --help            this text\n",
           f);
 }
@@ -152,8 +156,10 @@ static int apply_option(brg_bench_options *o, const char *name, const char *valu
         return parse_size(value, name, o);
     if (strcmp(name, "--repeat") == 0) {
         o->repeat_set = 1; /* at least 3 outside the huge suite: see finish_options */
-        return parse_int(value, name, 1, 1000, &o->repeat);
+        return parse_int(value, name, 1, BRG_BENCH_MAX_REPEAT, &o->repeat);
     }
+    if (strcmp(name, "--rounds") == 0)
+        return parse_int(value, name, 1, BRG_BENCH_MAX_ROUNDS, &o->rounds);
     if (strcmp(name, "--workspace") == 0) return parse_bytes(value, name, &o->workspace_bytes);
     if (strcmp(name, "--scale") == 0) return parse_scale(value, &o->scale);
     if (strcmp(name, "--workers") == 0) return parse_int(value, name, 1, 4096, &o->workers);
@@ -181,9 +187,9 @@ static int is_flag(const char *name)
 
 static int takes_value(const char *name)
 {
-    static const char *const names[] = {"--workload", "--runner", "--size", "--suite",
-                                        "--repeat", "--scale", "--workers", "--json", "--csv", "--report",
-                                        "--workspace"};
+    static const char *const names[] = {"--workload", "--runner", "--size",   "--suite",
+                                        "--repeat",   "--rounds", "--scale",  "--workers",
+                                        "--json",     "--csv",    "--report", "--workspace"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(name, names[i]) == 0) return 1;
     return 0;
@@ -217,6 +223,9 @@ static int parse_args(int argc, char **argv, brg_bench_options *o)
 }
 
 #define HUGE_WORKSPACE ((size_t)64 << 20)
+/* The quick suite's rounds: 3 passes of about 20 s each saw the drift that
+ * one pass's back-to-back runs did not (docs/bench.md). */
+#define QUICK_ROUNDS 3
 
 /* Defaults and rules that depend on the suite. The huge suite is one call
  * of minutes: one timed run and no warm-up (first touch and thread start
@@ -228,8 +237,14 @@ static int finish_options(brg_bench_options *o)
     if (o->size != BRG_BENCH_HUGE) {
         if (o->repeat < 3)
             return brg_bench_bad_usage("--repeat: expected at least 3 (1 and 2 only with --suite huge)");
+        if (o->rounds == 0) o->rounds = o->size == BRG_BENCH_SMALL ? QUICK_ROUNDS : 1;
+        if (o->rounds > o->repeat)
+            return brg_bench_bad_usage("--rounds %d: at most --repeat (%d), one timed run a round "
+                                       "or more", o->rounds, o->repeat);
         return 0;
     }
+    if (o->rounds > 1) return brg_bench_bad_usage("--rounds: the huge suite runs one round");
+    o->rounds = 1;
     if (o->n_workloads == 0) brg_bench_add_list(o->workloads, &o->n_workloads, "cosine_topk", "--suite");
     for (int i = 0; i < o->n_workloads; i++)
         if (strcmp(o->workloads[i], "cosine_topk") != 0)

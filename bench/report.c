@@ -9,28 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- the list of results ---------------------------------------------------- */
-
-brg_status brg_bench_results_add(brg_bench_results *all, const brg_bench_result *r)
-{
-    if (all->count == all->cap) {
-        size_t cap = all->cap ? all->cap * 2 : 32;
-        brg_bench_result *items = realloc(all->items, cap * sizeof *items);
-        if (!items) return BRG_ERR_OUT_OF_MEMORY;
-        all->items = items;
-        all->cap = cap;
-    }
-    all->items[all->count++] = *r;
-    return BRG_OK;
-}
-
-void brg_bench_results_free(brg_bench_results *all)
-{
-    free(all->items);
-    all->items = NULL;
-    all->count = all->cap = 0;
-}
-
 /* ---- text --------------------------------------------------------------------- */
 
 #define MIB ((size_t)1 << 20)
@@ -275,7 +253,7 @@ static void json_result(FILE *f, const brg_bench_result *r)
     json_num(f, r->seconds_min);
     fputs(", \"seconds_max\": ", f);
     json_num(f, r->seconds_max);
-    fprintf(f, ", \"repeats\": %d, ", r->repeats);
+    fprintf(f, ", \"repeats\": %d, \"rounds\": %d, ", r->repeats, r->rounds);
     json_key(f, "check");
     json_str(f, r->check);
     fputs(",\n      \"gbs\": ", f);

@@ -89,7 +89,7 @@ static double mem_total(void)
 /* ---- the machine ---------------------------------------------------------------- */
 
 static void machine_md(FILE *f, const brg_bench_machine *m, const brg_bench_runner *runners,
-                       int n_runners)
+                       int n_runners, const brg_bench_results *all)
 {
     fprintf(f, "# brigade bench report\n\n");
     fprintf(f, "brigade %s (commit %s), backends: %s.\n\n", brg_version_string(),
@@ -131,7 +131,15 @@ static void machine_md(FILE *f, const brg_bench_machine *m, const brg_bench_runn
           "over ours; for pools, the ideal time (the sequential time spread over "
           "min(workers, cores), or for sleep the waits in ceil(n / workers) rounds) over ours. "
           "The tutorial's times come from its author's 14-core laptop, one run each, and its "
-          "GPU times do not synchronise the device.\n\n", f);
+          "GPU times do not synchronise the device.", f);
+    int rounds = 1;
+    for (size_t i = 0; i < all->count; i++)
+        if (all->items[i].rounds > rounds) rounds = all->items[i].rounds;
+    if (rounds > 1)
+        fprintf(f, " Each case's runs were spread over %d rounds of its pass, each round with "
+                "its own set-up and warm-up, so that min and max show the machine's drift "
+                "over the pass.", rounds);
+    fputs("\n\n", f);
 }
 
 /* ---- one table per case ----------------------------------------------------------- */
@@ -337,7 +345,7 @@ int brg_bench_write_report(const char *dir, const brg_bench_machine *m,
     int bad = brg_bench_write_json(path, m, runners, n_runners, all) != 0;
     FILE *f = open_in(dir, "report.md", path, sizeof path);
     if (!f) return -1;
-    machine_md(f, m, runners, n_runners);
+    machine_md(f, m, runners, n_runners, all);
     int missing_gnuplot = 0;
     for (int part = 0; part < N_PARTS; part++) {
         brg_bench_columns cols;

@@ -66,6 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(o.size == BRG_BENCH_SMALL || o.size == BRG_BENCH_SEED || o.size == BRG_BENCH_HUGE);
         CHECK(o.repeat >= 1 && o.repeat <= 1000);
         CHECK(o.size == BRG_BENCH_HUGE || o.repeat >= 3);
+        CHECK(o.rounds >= 1 && o.rounds <= o.repeat && o.rounds <= BRG_BENCH_MAX_ROUNDS);
+        CHECK(o.size != BRG_BENCH_HUGE || o.rounds == 1);
         CHECK(o.scale > 0.0 && o.scale <= 1.0);
         CHECK(o.workers >= 0 && o.workers <= 4096);
         if (o.size == BRG_BENCH_HUGE) {
