@@ -23,6 +23,10 @@ enum {
 #define CMP_STR_(x) #x
 #define CMP_STR(x) CMP_STR_(x)
 
+/* The machine's ceilings, measured by each run (design.md section 8). */
+#define CMP_N_CEILINGS 2
+static const char *const CMP_CEILINGS[CMP_N_CEILINGS] = {"sgemm_gflops", "mem_read_gbs"};
+
 typedef struct cmp_entry {
     size_t index;                    /* position in "results" */
     const char *workload, *runner;
@@ -43,6 +47,7 @@ typedef struct cmp_doc {
     size_t count;
     const cJSON **pool;              /* every entry's params */
     size_t pool_count, pool_cap;
+    double ceiling[CMP_N_CEILINGS];  /* the machine's CMP_CEILINGS; NAN: not given */
 } cmp_doc;
 
 typedef struct cmp_tally {
@@ -293,6 +298,21 @@ static int sort_entries(cmp_doc *d)
     return 0;
 }
 
+/* The machine block's ceilings: informative only, so a document without
+ * them (or with null, or anything but a number > 0) is fine: NAN. */
+static void read_ceilings(cmp_doc *d)
+{
+    int twice;
+    const cJSON *m = member(d->root, "machine", &twice);
+    for (int k = 0; k < CMP_N_CEILINGS; k++) {
+        d->ceiling[k] = NAN;
+        const cJSON *v = m && !twice && cJSON_IsObject(m) ? member(m, CMP_CEILINGS[k], &twice)
+                                                          : NULL;
+        if (v && !twice && cJSON_IsNumber(v) && v->valuedouble > 0 && isfinite(v->valuedouble))
+            d->ceiling[k] = v->valuedouble;
+    }
+}
+
 static int load(cmp_doc *d, const char *json, size_t len)
 {
     int twice, rc = parse(d, json, len);
@@ -313,6 +333,7 @@ static int load(cmp_doc *d, const char *json, size_t len)
         rc = read_entry(d, i, c, &d->entries[i]);
         if (rc) return rc;
     }
+    read_ceilings(d);
     rc = sort_params(d);
     return rc ? rc : sort_entries(d);
 }
@@ -348,6 +369,25 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The median of v[0, n) (sorts v); NAN when n is 0. */
+static double median(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return !n ? NAN : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* The median of each ceiling over the documents that give it. */
+static void pool_ceilings(const cmp_doc *docs, size_t n, cmp_doc *out)
+{
+    double v[BRG_BENCH_COMPARE_MAX_FILES];
+    for (int k = 0; k < CMP_N_CEILINGS; k++) {
+        size_t m = 0;
+        for (size_t d = 0; d < n && m < BRG_BENCH_COMPARE_MAX_FILES; d++)
+            if (!isnan(docs[d].ceiling[k])) v[m++] = docs[d].ceiling[k];
+        out->ceiling[k] = median(v, m);
+    }
+}
+
 /* docs[0..n) as one document: per result identity, the median of the
  * measured medians, the least seconds_min and the greatest seconds_max,
  * so that the spread spans the drift between runs as well as within
@@ -357,6 +397,7 @@ static int pool_docs(cmp_doc *docs, size_t n, cmp_doc *out)
 {
     size_t total = 0;
     for (size_t d = 0; d < n; d++) total += docs[d].count;
+    pool_ceilings(docs, n, out);
     out->entries = calloc(total ? total : 1, sizeof *out->entries);
     out->sorted = malloc((total ? total : 1) * sizeof *out->sorted);
     const cmp_entry **all = malloc((total ? total : 1) * sizeof *all);
@@ -384,10 +425,7 @@ static int pool_docs(cmp_doc *docs, size_t n, cmp_doc *out)
             lo = fmin(lo, all[g]->lo);
             hi = fmax(hi, all[g]->hi);
         }
-        qsort(medians, measured, sizeof *medians, cmp_double);
-        p->seconds = !measured ? NAN
-                     : measured % 2 ? medians[measured / 2]
-                                    : 0.5 * (medians[measured / 2 - 1] + medians[measured / 2]);
+        p->seconds = median(medians, measured);
         p->lo = lo;
         p->hi = hi;
         out->sorted[out->count] = p;
@@ -478,6 +516,36 @@ static void list_unmatched(const cmp_doc *d, const char *which, FILE *out, size_
     }
 }
 
+/* When results moved and a ceiling of the machine, measured in each run,
+ * differs between the two by more than the threshold, one line says so
+ * before the summary: the machine was faster or slower as a whole (a
+ * shared machine's slow phase can last a whole run), and results that
+ * moved as much may be the machine. Nothing is hidden and the exit status
+ * does not change. Not printed when nothing moved: the ceilings are
+ * measured in under a second each and vary by 10-15% between runs on a
+ * shared machine themselves. */
+static void report_ceilings(const cmp_doc *old, const cmp_doc *new_doc, double threshold,
+                            FILE *out)
+{
+    int differ = 0;
+    for (int k = 0; k < CMP_N_CEILINGS; k++) {
+        double r = new_doc->ceiling[k] / old->ceiling[k];
+        differ |= fabs(r - 1.0) > threshold; /* NAN: not compared */
+    }
+    if (!differ) return;
+    fputs("machine:", out);
+    const char *sep = " ";
+    for (int k = 0; k < CMP_N_CEILINGS; k++) {
+        if (isnan(old->ceiling[k]) || isnan(new_doc->ceiling[k])) continue;
+        fprintf(out, "%s%s %.4g -> %.4g (x%.2f)", sep, CMP_CEILINGS[k], old->ceiling[k],
+                new_doc->ceiling[k], new_doc->ceiling[k] / old->ceiling[k]);
+        sep = ", ";
+    }
+    fprintf(out, ": the machine's own ceilings, measured in each run, differ by more than "
+            "%g%%; results that moved as much may be the machine, not the code (compare "
+            "several runs a side)\n", threshold * 100.0);
+}
+
 static int report(const cmp_doc *old, const cmp_doc *new_doc, double threshold, FILE *out)
 {
     cmp_tally t = {0};
@@ -487,6 +555,7 @@ static int report(const cmp_doc *old, const cmp_doc *new_doc, double threshold, 
     }
     list_unmatched(old, "OLD", out, &t.only_old, &t.skipped);
     list_unmatched(new_doc, "NEW", out, &t.only_new, &t.skipped);
+    if (t.moved) report_ceilings(old, new_doc, threshold, out);
     fprintf(out, "compared %zu, moved %zu, slowdowns beyond the %g%% threshold %zu", t.compared,
             t.moved, threshold * 100.0, t.slow);
     if (t.only_old || t.only_new)

@@ -12,7 +12,9 @@
  * printed, one line each; a moved result with ratio > 1 + threshold is a
  * slowdown beyond the threshold. A result whose seconds is null (not
  * measured) is skipped and counted; one present in a single document is
- * listed as "only in OLD" or "only in NEW". The output ends with a one-line
+ * listed as "only in OLD" or "only in NEW". When something moved and the
+ * machine blocks' sgemm_gflops or mem_read_gbs differ by more than the
+ * threshold, a "machine:" line says so. The output ends with a one-line
  * summary, and is that line alone when nothing moved. Either side may be
  * several runs of one build, pooled per result (brg_bench_compare_buffer_lists).
  *

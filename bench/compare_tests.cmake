@@ -64,7 +64,15 @@ bench_compare_test(microsecond_jitter_quiet 0 ${cmp_data}/tiny_old.json ${cmp_da
 # own spread tight) is a "slowdown" against one run, but pooled runs span
 # that drift and stay quiet; a planted 2x slowdown still stands out.
 bench_compare_test(one_run_each_drift_flagged 1 ${cmp_data}/base.json ${cmp_data}/drift_slow.json
-  MATCH "compared 4, moved 4, slowdowns beyond the 10% threshold 4")
+  MATCH "compared 4, moved 4, slowdowns beyond the 10% threshold 4" NO_MATCH "machine:")
+# The same drift with the second run's own sgemm ceiling 23% lower: a line
+# before the summary says the machine itself was slower; not when nothing
+# moved (pooled), since the ceilings are noisy too.
+bench_compare_test(slow_machine_said 1 ${cmp_data}/base.json ${cmp_data}/slow_machine.json
+  MATCH "\nmachine: sgemm_gflops 81.1 -> 62.4 \\(x0.77\\), mem_read_gbs 8.41 -> 8.41 \\(x1.00\\): the machine's own ceilings[^\n]*\ncompared 4, moved 4")
+bench_compare_test(slow_machine_quiet_when_nothing_moved 0
+  ${cmp_data}/base.json,${cmp_data}/slow_machine.json ${cmp_data}/drift_mid.json,${cmp_data}/base.json
+  MATCH "compared 4, moved 0" NO_MATCH "machine:")
 bench_compare_test(pooled_runs_drift_quiet 0 ${cmp_data}/base.json,${cmp_data}/drift_slow.json
   ${cmp_data}/drift_mid.json,${cmp_data}/base.json
   MATCH "^pooled: OLD 2 runs, NEW 2 runs[^\n]*\ncompared 4, moved 0, [^\n]*\n$")
