@@ -194,6 +194,7 @@ static int measure_cases(const brg_bench_options *o, brg_bench_case *cases, int 
             if (replan(o, now, n_cases, next) != 0) return -1;
             now = next;
         }
+        brg_bench_progress_round(round + 1, rounds);
         int f = measure_round(o, now, n_cases, runners, n_runners, want, last,
                               round == rounds - 1, all);
         failed = f < 0 ? f : failed + f;

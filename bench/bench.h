@@ -74,6 +74,8 @@ typedef struct brg_bench_options {
 void brg_bench_progress(const brg_bench_options *opts, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void brg_bench_progress_plan(int total);
+/* Round `round` (from 1) of `rounds` runs now; shown when rounds > 1. */
+void brg_bench_progress_round(int round, int rounds);
 void brg_bench_progress_step(void);
 void brg_bench_progress_clear(void);
 

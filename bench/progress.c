@@ -17,6 +17,7 @@
 static struct {
     int active;                      /* a line is on the terminal now */
     int total, done;
+    int round, rounds;               /* rounds > 1: which round of the pass runs now */
     double start;
 } prog;
 
@@ -25,6 +26,12 @@ void brg_bench_progress_plan(int total)
     prog.total = total;
     prog.done = 0;
     prog.start = brg_bench_now();
+}
+
+void brg_bench_progress_round(int round, int rounds)
+{
+    prog.round = round;
+    prog.rounds = rounds;
 }
 
 void brg_bench_progress_step(void)
@@ -44,19 +51,21 @@ static void eta_text(char *buf, size_t cap)
 {
     buf[0] = '\0';
     if (prog.total <= 0) return;
+    char round[32] = "";
+    if (prog.rounds > 1) snprintf(round, sizeof round, ", round %d/%d", prog.round, prog.rounds);
     double elapsed = brg_bench_now() - prog.start;
     int left = prog.total - prog.done;
     if (prog.done == 0 || left <= 0) {
-        snprintf(buf, cap, " [%d/%d]", prog.done, prog.total);
+        snprintf(buf, cap, " [%d/%d%s]", prog.done, prog.total, round);
         return;
     }
     double eta = elapsed / prog.done * left;
     if (eta >= 3600)
-        snprintf(buf, cap, " [%d/%d, ETA ~%dh%02dm]", prog.done, prog.total, (int)(eta / 3600),
-                 (int)(eta / 60) % 60);
+        snprintf(buf, cap, " [%d/%d%s, ETA ~%dh%02dm]", prog.done, prog.total, round,
+                 (int)(eta / 3600), (int)(eta / 60) % 60);
     else
-        snprintf(buf, cap, " [%d/%d, ETA ~%dm%02ds]", prog.done, prog.total, (int)(eta / 60),
-                 (int)eta % 60);
+        snprintf(buf, cap, " [%d/%d%s, ETA ~%dm%02ds]", prog.done, prog.total, round,
+                 (int)(eta / 60), (int)eta % 60);
 }
 
 void brg_bench_progress(const brg_bench_options *opts, const char *fmt, ...)
