@@ -328,6 +328,7 @@ typedef struct brg_bench_result {
     /* What the numbers above are made from, kept so that the rounds of one
      * result can be merged (results.c). */
     int rounds;                      /* rounds measured and merged into this result */
+    int target;                      /* timed runs it needs in all (its first round says) */
     int n_samples;                   /* timed runs in samples */
     int n_ratios;                    /* > 0: fraction_of_limit is the median of ratios */
     int ref_pairs;                   /* runs paired with one sgemm each (the note says so) */
@@ -364,6 +365,9 @@ void brg_bench_result_finish(brg_bench_result *r);
 /* 1 when a and b are the same result of two rounds: workload, runner and
  * params equal. */
 int brg_bench_same_result(const brg_bench_result *a, const brg_bench_result *b);
+/* The result of all that is the same as r; NULL when there is none. */
+const brg_bench_result *brg_bench_results_find(const brg_bench_results *all,
+                                               const brg_bench_result *r);
 /* Merge round result r into the result of all with the same identity, or
  * append it when there is none (the first round); *index says where it
  * is. An error in any round makes the result an error (its first reason);

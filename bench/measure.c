@@ -106,7 +106,10 @@ static brg_status timed_run(const brg_bench_case *c, void *state, brg_device *de
 
 /* One warm-up (first-touch, lazy initialisation, clocks ramping up; not
  * in the huge suite, whose one call lasts minutes), then this round's share
- * of opts->repeat timed runs (rounded up): their seconds into r->samples.
+ * of the result's runs: their seconds into r->samples. r->target is the
+ * runs the result needs in all (0 in its first round: set here, from
+ * opts->repeat and the warm-up); `have` of them ran in earlier rounds, and
+ * a round runs ceil(target / rounds) of them, fewer in the last.
  *
  * A memory-bound case (no flops) on a runner with a ceiling probe runs the
  * ceiling right before each timed run, and its fraction of the limit is the
@@ -116,17 +119,20 @@ static brg_status timed_run(const brg_bench_case *c, void *state, brg_device *de
  * one sgemm before each run; r->ref_pairs says how many pairs it ran (0:
  * none). The ratios go to r->ratios when paired. */
 static brg_status time_case(const brg_bench_options *opts, brg_bench_case *c, void *state,
-                            const brg_bench_runner *run, brg_bench_result *r)
+                            const brg_bench_runner *run, int have, brg_bench_result *r)
 {
     double *samples = r->samples, *ratios = r->ratios, s = 0.0;
-    int n = opts->repeat < BRG_BENCH_MAX_REPEAT ? opts->repeat : BRG_BENCH_MAX_REPEAT;
     int rounds = opts->rounds > 1 ? opts->rounds : 1;
     int paired = run->probe && c->flops == 0 && c->read_bytes > 0;
     int ref_paired = !paired && c->flops > 0 && c->ops->reference_once && is_cpu(run);
     brg_status st = opts->warmup ? timed_run(c, state, run->dev, &s) : BRG_OK;
-    /* 5 runs by default, 3 for a case whose warm-up took a second or more. */
-    if (!opts->repeat_set && s >= 1.0 && n > 3) n = 3;
-    n = (n + rounds - 1) / rounds;
+    if (!r->target) {
+        r->target = opts->repeat < BRG_BENCH_MAX_REPEAT ? opts->repeat : BRG_BENCH_MAX_REPEAT;
+        /* 5 runs by default, 3 for a case whose warm-up took a second or more. */
+        if (!opts->repeat_set && s >= 1.0 && r->target > 3) r->target = 3;
+    }
+    int n = (r->target + rounds - 1) / rounds;
+    if (n > r->target - have) n = r->target - have;
     for (int i = 0; i < n && st == BRG_OK; i++) {
         double limit = paired ? brg_bench_probe_gbs(run->probe) : NAN, ref = NAN;
         if (ref_paired && c->ops->reference_once(c, &ref) != BRG_OK) ref_paired = 0;
@@ -216,7 +222,7 @@ static void derive(const brg_bench_case *c, const brg_bench_runner *run, double 
 /* Set up, time, check and tear down variant v on one runner; fills r.
  * ref_seconds: the case's CPU reference, NAN when none. */
 static void measure_on(const brg_bench_options *opts, brg_bench_case *c,
-                       const brg_bench_runner *run, int v, double ref_seconds,
+                       const brg_bench_runner *run, int v, double ref_seconds, int have,
                        brg_bench_result *r)
 {
     if (!device_fits(c, run, r)) return;
@@ -238,7 +244,7 @@ static void measure_on(const brg_bench_options *opts, brg_bench_case *c,
         return;
     }
     brg_bench_progress(opts, "%s on %s: warm-up and runs", label, run->spec);
-    st = time_case(opts, c, state, run, r);
+    st = time_case(opts, c, state, run, have, r);
     if (st == BRG_OK && r->ref_pairs > 0) {
         /* The references' outputs were resident between the runs: one more
          * untimed run, alone since the reset, gives the case's own peak. */
@@ -384,7 +390,20 @@ static int measure_runner(const brg_bench_options *opts, brg_bench_case *c,
     int failed = 0;
     for (int v = 0; v < n; v++) {
         brg_bench_result r = variant_result(c, proto, run, names[v], ref_seconds, ref_note);
-        if (ready) measure_on(opts, c, run, v, ref_seconds, &r);
+        /* Earlier rounds of this result: a measured one that has all its
+         * runs, or an error, sits this round out. */
+        const brg_bench_result *acc = brg_bench_results_find(all, &r);
+        if (acc && (acc->outcome == BRG_BENCH_ERROR ||
+                    (acc->outcome == BRG_BENCH_MEASURED && acc->n_samples >= acc->target))) {
+            brg_bench_progress_step();
+            if (final_round) {
+                brg_bench_progress_clear();
+                brg_bench_print_result(stdout, acc);
+            }
+            continue;
+        }
+        if (acc && acc->outcome == BRG_BENCH_MEASURED) r.target = acc->target;
+        if (ready) measure_on(opts, c, run, v, ref_seconds, r.target ? acc->n_samples : 0, &r);
         if (run->is_pool && run->pool_kind == BRG_POOL_SEQUENTIAL &&
             r.outcome == BRG_BENCH_MEASURED)
             c->seq_seconds = r.seconds;

@@ -33,7 +33,7 @@ void brg_bench_usage(FILE *f)
           "  --rounds R        spread each case's timed runs over R passes of the suite,\n"
           "                    each with its own set-up and warm-up, so that min and max\n"
           "                    see the machine's drift (1 <= R <= 16, at most N; default\n"
-          "                    3 for the quick suite, 1 for seed and huge)\n"
+          "                    5 for the quick suite (at most N), 1 for seed and huge)\n"
           "  --workspace BYTES cosine top-k workspace budget (suffix K, M or G: KiB, MiB,\n"
           "                    GiB); default the library's own\n"
           "  --check           compare every result with a long double oracle\n"
@@ -223,9 +223,9 @@ static int parse_args(int argc, char **argv, brg_bench_options *o)
 }
 
 #define HUGE_WORKSPACE ((size_t)64 << 20)
-/* The quick suite's rounds: 3 passes of about 20 s each saw the drift that
+/* The quick suite's rounds: runs spread over 5 passes saw the drift that
  * one pass's back-to-back runs did not (docs/bench.md). */
-#define QUICK_ROUNDS 3
+#define QUICK_ROUNDS 5
 
 /* Defaults and rules that depend on the suite. The huge suite is one call
  * of minutes: one timed run and no warm-up (first touch and thread start
@@ -237,7 +237,9 @@ static int finish_options(brg_bench_options *o)
     if (o->size != BRG_BENCH_HUGE) {
         if (o->repeat < 3)
             return brg_bench_bad_usage("--repeat: expected at least 3 (1 and 2 only with --suite huge)");
-        if (o->rounds == 0) o->rounds = o->size == BRG_BENCH_SMALL ? QUICK_ROUNDS : 1;
+        if (o->rounds == 0) /* not given: the suite's, at most one a run */
+            o->rounds = o->size != BRG_BENCH_SMALL ? 1
+                        : o->repeat < QUICK_ROUNDS ? o->repeat : QUICK_ROUNDS;
         if (o->rounds > o->repeat)
             return brg_bench_bad_usage("--rounds %d: at most --repeat (%d), one timed run a round "
                                        "or more", o->rounds, o->repeat);

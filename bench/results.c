@@ -128,6 +128,14 @@ static void merge_measured(brg_bench_result *acc, const brg_bench_result *r)
     acc->gflops = flops / acc->seconds;
 }
 
+const brg_bench_result *brg_bench_results_find(const brg_bench_results *all,
+                                               const brg_bench_result *r)
+{
+    for (size_t i = 0; i < all->count; i++)
+        if (brg_bench_same_result(&all->items[i], r)) return &all->items[i];
+    return NULL;
+}
+
 brg_status brg_bench_results_merge(brg_bench_results *all, const brg_bench_result *r,
                                    size_t *index)
 {

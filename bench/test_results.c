@@ -91,6 +91,9 @@ START_TEST(other_params_or_runner_are_other_results)
     ck_assert_uint_eq(all.count, 3);
     ck_assert_int_eq(all.items[0].repeats, 2);
     ck_assert_int_eq(all.items[1].repeats, 1);
+    ck_assert_ptr_eq(brg_bench_results_find(&all, &r3), &all.items[2]);
+    snprintf(r3.runner, sizeof r3.runner, "emu:64");
+    ck_assert_ptr_null(brg_bench_results_find(&all, &r3));
     brg_bench_results_free(&all);
 }
 END_TEST
