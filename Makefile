@@ -26,16 +26,18 @@ test: build
 bench: build
 	$(BUILD)/bench/bench $(BENCH_ARGS)
 
-# The CPU backend and the emulated device code under ASan+UBSan, then TSan.
+# The CPU backend, the emulated device code and the bench (its ctest cases:
+# smoke runs with rounds, --compare, the results store) under ASan+UBSan,
+# then TSan.
 sanitize: deps
 	cmake -S . -B build-asan -DBRIGADE_EMU=ON -DBRIGADE_SANITIZE=address,undefined \
-	      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRIGADE_BENCH=OFF
+	      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRIGADE_BENCH=ON
 	cmake --build build-asan -j$(JOBS)
 	ctest --test-dir build-asan --output-on-failure -j$(JOBS)
 
 tsan: deps
 	cmake -S . -B build-tsan -DBRIGADE_EMU=ON -DBRIGADE_SANITIZE=thread \
-	      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRIGADE_BENCH=OFF
+	      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRIGADE_BENCH=ON
 	cmake --build build-tsan -j$(JOBS)
 	ctest --test-dir build-tsan --output-on-failure -j$(JOBS)
 
