@@ -334,7 +334,7 @@ typedef struct brg_bench_result {
     int ref_pairs;                   /* runs paired with one sgemm each (the note says so) */
     int64_t note_items;              /* > 0: the note gives seconds per item */
     char base_note[BRG_BENCH_REASON_LEN];         /* the case's and the reference's words */
-    double samples[BRG_BENCH_MAX_SAMPLES];        /* seconds of every timed run */
+    double samples[BRG_BENCH_MAX_SAMPLES];        /* seconds of every timed run, in order */
     double ratios[BRG_BENCH_MAX_SAMPLES];         /* paired runs: limit or reference over ours */
     double round_fraction[BRG_BENCH_MAX_ROUNDS];  /* each round's fraction_of_limit */
     double round_sgemm[BRG_BENCH_MAX_ROUNDS];     /* each round's sgemm_seconds */

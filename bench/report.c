@@ -267,6 +267,14 @@ static void json_result(FILE *f, const brg_bench_result *r)
         fprintf(f, "%" PRId64, r->peak_bytes);
     else
         fputs("null", f);
+    if (r->n_samples > 0) { /* extras: every timed run, in the order they ran */
+        fputs(",\n      \"samples\": [", f);
+        for (int i = 0; i < r->n_samples; i++) {
+            if (i) fputs(", ", f);
+            json_num(f, r->samples[i]);
+        }
+        fputs("]", f);
+    }
     if (isfinite(r->sgemm_seconds)) { /* extras: the reference, and how it was made */
         fputs(",\n      \"sgemm_seconds\": ", f);
         json_num(f, r->sgemm_seconds);

@@ -73,10 +73,12 @@ static void compose_note(brg_bench_result *r)
 
 void brg_bench_result_finish(brg_bench_result *r)
 {
-    if (r->n_samples > 0) { /* order does not matter: sorted in place */
-        r->seconds = brg_bench_median(r->samples, r->n_samples);
-        r->seconds_min = r->samples[0];
-        r->seconds_max = r->samples[r->n_samples - 1];
+    if (r->n_samples > 0) { /* a sorted copy: samples stay in the order they ran */
+        double sorted[BRG_BENCH_MAX_SAMPLES];
+        memcpy(sorted, r->samples, (size_t)r->n_samples * sizeof *sorted);
+        r->seconds = brg_bench_median(sorted, r->n_samples);
+        r->seconds_min = sorted[0];
+        r->seconds_max = sorted[r->n_samples - 1];
         r->repeats = r->n_samples;
     }
     if (r->n_ratios > 0) {
