@@ -141,19 +141,18 @@ const brg_bench_result *brg_bench_results_find(const brg_bench_results *all,
 brg_status brg_bench_results_merge(brg_bench_results *all, const brg_bench_result *r,
                                    size_t *index)
 {
-    for (size_t i = 0; i < all->count; i++) {
-        brg_bench_result *acc = &all->items[i];
-        if (!brg_bench_same_result(acc, r)) continue;
-        *index = i;
-        if (acc->outcome == BRG_BENCH_ERROR) return BRG_OK; /* the first error stands */
-        if (r->outcome == BRG_BENCH_ERROR || acc->outcome == BRG_BENCH_SKIPPED) {
-            if (r->outcome != BRG_BENCH_SKIPPED) *acc = *r;
-        } else if (r->outcome == BRG_BENCH_MEASURED) {
-            merge_measured(acc, r);
-        }
-        return BRG_OK;
+    brg_bench_result *acc = (brg_bench_result *)brg_bench_results_find(all, r);
+    if (!acc) {
+        brg_status st = brg_bench_results_add(all, r);
+        if (st == BRG_OK) *index = all->count - 1;
+        return st;
     }
-    brg_status st = brg_bench_results_add(all, r);
-    if (st == BRG_OK) *index = all->count - 1;
-    return st;
+    *index = (size_t)(acc - all->items);
+    if (acc->outcome == BRG_BENCH_ERROR) return BRG_OK; /* the first error stands */
+    if (r->outcome == BRG_BENCH_ERROR || acc->outcome == BRG_BENCH_SKIPPED) {
+        if (r->outcome != BRG_BENCH_SKIPPED) *acc = *r;
+    } else if (r->outcome == BRG_BENCH_MEASURED) {
+        merge_measured(acc, r);
+    }
+    return BRG_OK;
 }

@@ -192,7 +192,6 @@ typedef struct topk_job {
     int64_t kp, tq, tb_sub;
     int nslots;
     void *work;           /* the block everything below lives in */
-    size_t work_cap;
     slot *slots;
     cand *res_pool;       /* all reservoirs' candidates */
     atomic_uint *theta;   /* tq shared thresholds (float keys; 0: none yet) */
@@ -539,7 +538,8 @@ static brg_status alloc_slots(topk_job *j, brg_scratch_cache *cache)
     size_t o_res = carve(&at, tq * sizeof(reservoir));
     size_t per_slot = at - o_slot0;
     at = o_slot0 + nslots * per_slot;
-    char *base = brg_scratch_take(cache, at, &j->work_cap);
+    size_t got;
+    char *base = brg_scratch_take(cache, at, &got);
     if (!base) return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "top-k workspace of %zu bytes", at);
     j->work = base;
     j->slots = (slot *)(base + o_slots);
@@ -563,7 +563,7 @@ static brg_status alloc_slots(topk_job *j, brg_scratch_cache *cache)
 
 static void free_slots(topk_job *j, brg_scratch_cache *cache)
 {
-    brg_scratch_give(cache, j->work, j->work_cap);
+    brg_scratch_give(cache, j->work);
 }
 
 /* Memory per tile for the planner: per slot, a score buffer and reservoirs. */

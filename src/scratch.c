@@ -31,14 +31,20 @@ static void drop(brg_scratch_cache *c, char *base)
     brg_aligned_free(base);
 }
 
-/* Put base back in an empty slot, else free it. */
-static void keep_or_free(brg_scratch_cache *c, char *base)
+/* 1 when base went into an empty slot. */
+static int put(brg_scratch_cache *c, char *base)
 {
     for (int s = 0; s < BRG_SCRATCH_SLOTS; s++) {
         char *expected = NULL;
-        if (atomic_compare_exchange_strong(&c->slot[s], &expected, base)) return;
+        if (atomic_compare_exchange_strong(&c->slot[s], &expected, base)) return 1;
     }
-    drop(c, base);
+    return 0;
+}
+
+/* Put base back in an empty slot, else free it. */
+static void keep_or_free(brg_scratch_cache *c, char *base)
+{
+    if (!put(c, base)) drop(c, base);
 }
 
 brg_scratch_cache *brg_scratch_cache_new(size_t keep_bytes)
@@ -90,10 +96,11 @@ void *brg_scratch_take(brg_scratch_cache *c, size_t bytes, size_t *capacity)
     return base + HEADER;
 }
 
-void brg_scratch_give(brg_scratch_cache *c, void *block, size_t capacity)
+void brg_scratch_give(brg_scratch_cache *c, void *block)
 {
     if (!block) return;
     char *base = (char *)block - HEADER;
+    size_t capacity = capacity_of(base);
     if (!c || capacity > c->keep_bytes) {
         brg_aligned_free(base);
         return;
@@ -114,10 +121,7 @@ void brg_scratch_give(brg_scratch_cache *c, void *block, size_t capacity)
         return;
     }
     atomic_fetch_add(&c->kept_bytes, capacity);
-    for (int s = 0; s < BRG_SCRATCH_SLOTS; s++) {
-        char *expected = NULL;
-        if (atomic_compare_exchange_strong(&c->slot[s], &expected, base)) return;
-    }
+    if (put(c, base)) return;
     /* every slot full: replace the smallest kept block if it is smaller */
     for (int s = 0; s < BRG_SCRATCH_SLOTS; s++) {
         char *kept = atomic_exchange(&c->slot[s], NULL);

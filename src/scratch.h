@@ -26,10 +26,10 @@ brg_scratch_cache *brg_scratch_cache_new(size_t keep_bytes);
 void brg_scratch_cache_free(brg_scratch_cache *cache);
 
 /* A 64-byte aligned block of at least `bytes`, NULL when out of memory;
- * *capacity receives its true size, to be passed back to give. A NULL
+ * *capacity receives its true size (the block remembers it too). A NULL
  * cache allocates a fresh block. Contents are unspecified. */
 void *brg_scratch_take(brg_scratch_cache *cache, size_t bytes, size_t *capacity);
 /* Hand a block from take back (NULL is a no-op). */
-void brg_scratch_give(brg_scratch_cache *cache, void *block, size_t capacity);
+void brg_scratch_give(brg_scratch_cache *cache, void *block);
 
 #endif

@@ -23,7 +23,7 @@ START_TEST(scratch_reuses_a_block_given_back)
     ck_assert_uint_ge(cap, 1000);
     ck_assert_uint_eq((uintptr_t)a % 64, 0);
     memset(a, 1, cap);
-    brg_scratch_give(c, a, cap);
+    brg_scratch_give(c, a);
     size_t cap2 = 0;
     char *b = brg_scratch_take(c, 600, &cap2); /* smaller: the kept block serves */
     ck_assert_ptr_eq(b, a);
@@ -33,9 +33,9 @@ START_TEST(scratch_reuses_a_block_given_back)
     ck_assert_ptr_nonnull(d);
     ck_assert_ptr_ne(d, a);
     memset(d, 2, cap3);
-    brg_scratch_give(c, b, cap2);
-    brg_scratch_give(c, d, cap3);
-    brg_scratch_give(c, NULL, 0);
+    brg_scratch_give(c, b);
+    brg_scratch_give(c, d);
+    brg_scratch_give(c, NULL);
     brg_scratch_cache_free(c);
     brg_scratch_cache_free(NULL);
 }
@@ -48,15 +48,15 @@ START_TEST(scratch_keeps_within_its_limits)
     char *p[8];
     /* beyond the byte limit: freed on give, so the next take is fresh */
     p[0] = brg_scratch_take(c, 20000, &cap[0]);
-    brg_scratch_give(c, p[0], cap[0]);
+    brg_scratch_give(c, p[0]);
     size_t got;
     char *q = brg_scratch_take(c, 100, &got);
     ck_assert_uint_eq(got, 100); /* not the 20000-byte block */
-    brg_scratch_give(c, q, got);
+    brg_scratch_give(c, q);
     /* more blocks than slots: all given back, at most BRG_SCRATCH_SLOTS kept
      * (a kept block is known by its capacity: fresh ones are exactly 1000) */
     for (int i = 0; i < 8; i++) p[i] = brg_scratch_take(c, 2000 + (size_t)i, &cap[i]);
-    for (int i = 0; i < 8; i++) brg_scratch_give(c, p[i], cap[i]);
+    for (int i = 0; i < 8; i++) brg_scratch_give(c, p[i]);
     int kept = 0;
     for (int i = 0; i < 8; i++) {
         p[i] = brg_scratch_take(c, 1000, &cap[i]);
@@ -65,13 +65,13 @@ START_TEST(scratch_keeps_within_its_limits)
     }
     ck_assert_int_le(kept, BRG_SCRATCH_SLOTS);
     ck_assert_int_ge(kept, 1);
-    for (int i = 0; i < 8; i++) brg_scratch_give(c, p[i], cap[i]);
+    for (int i = 0; i < 8; i++) brg_scratch_give(c, p[i]);
     /* a larger block given back displaces smaller ones rather than being lost */
     char *big = brg_scratch_take(c, 9000, &got);
-    brg_scratch_give(c, big, got);
+    brg_scratch_give(c, big);
     char *again = brg_scratch_take(c, 8000, &got);
     ck_assert_ptr_eq(again, big);
-    brg_scratch_give(c, again, got);
+    brg_scratch_give(c, again);
     brg_scratch_cache_free(c);
 }
 END_TEST
@@ -84,7 +84,7 @@ static void *taker(void *arg)
         char *p = brg_scratch_take(c, 256 + (size_t)(i % 7) * 64, &cap);
         if (!p) return (void *)1;
         memset(p, i & 0xff, cap); /* two takers sharing a block would race here */
-        brg_scratch_give(c, p, cap);
+        brg_scratch_give(c, p);
     }
     return NULL;
 }
@@ -115,7 +115,7 @@ static void *hammer_main(void *arg)
         size_t cap;
         char *p = brg_scratch_take(h->cache, 128 + (i % 5) * 64, &cap);
         if (p) p[0] = 1;
-        brg_scratch_give(h->cache, p, cap);
+        brg_scratch_give(h->cache, p);
     }
     return NULL;
 }
@@ -140,7 +140,7 @@ START_TEST(scratch_works_in_a_child_forked_mid_use)
                 char *p = brg_scratch_take(h.cache, 256, &cap);
                 if (!p) _exit(2);
                 memset(p, 3, cap);
-                brg_scratch_give(h.cache, p, cap);
+                brg_scratch_give(h.cache, p);
             }
             _exit(0);
         }
