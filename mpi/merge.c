@@ -9,9 +9,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "error.h"
 #include "mpi_impl.h"
-#include "topk_exact.h"
 
 /* A merge step moves at most this many records per rank (16 MiB). */
 #define STEP_RECORDS ((int64_t)1 << 20)
@@ -22,9 +20,10 @@ brg_mpi_rec brg_mpi_rec_none(void)
     return r;
 }
 
+/* The core's order (include/brigade/ops.h): higher score, then lower row. */
 static int rec_before(const brg_mpi_rec *a, const brg_mpi_rec *b)
 {
-    return brg_topk_before(a->score, a->index, b->score, b->index);
+    return a->score > b->score || (a->score == b->score && a->index < b->index);
 }
 
 /* Count how many of a's records make the k best, then merge from the back so

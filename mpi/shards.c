@@ -4,14 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "error.h"
 #include "mpi_impl.h"
 
 brg_status brg_mpi_table_alloc(int size, brg_mpi_table *t)
 {
-    t->all = brg_malloc((size_t)size * BRG_MPI_P_COUNT * sizeof *t->all);
-    t->order = brg_malloc((size_t)size * sizeof *t->order);
+    t->all = malloc((size_t)size * BRG_MPI_P_COUNT * sizeof *t->all);
+    t->order = malloc((size_t)size * sizeof *t->order);
     if (t->all && t->order) return BRG_OK;
     brg_mpi_table_free(t);
     return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "the table of %d ranks' arguments", size);
@@ -19,8 +17,8 @@ brg_status brg_mpi_table_alloc(int size, brg_mpi_table *t)
 
 void brg_mpi_table_free(brg_mpi_table *t)
 {
-    brg_free(t->all);
-    brg_free(t->order);
+    free(t->all);
+    free(t->order);
     t->all = NULL;
     t->order = NULL;
 }

@@ -10,12 +10,10 @@
  * MPI error (BRG_ERR_WORKER). */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "error.h"
 #include "mpi_impl.h"
-#include "topk_exact.h"
 
 /* One rank's view of a sharded database; the one-call form uses one on the
  * stack with the caller's communicator and no local index. */
@@ -37,6 +35,7 @@ typedef struct search_bufs {
     float *queries;          /* the broadcast queries, on ranks other than the root */
     float *scores;           /* local top kl: nq x kl */
     int64_t *indices;
+    double *exact;           /* their exact scores: nq x kl */
     brg_mpi_rec *recs;       /* nq x k candidates, then the merged results */
     brg_mpi_rec *gathered;   /* the root's, for the gather merge */
 } search_bufs;
@@ -99,7 +98,7 @@ static brg_status check_shard(const float *db, int64_t nb_local, int64_t offset,
     if (__builtin_add_overflow(offset, nb_local, &end))
         return BRG_ERROR(BRG_ERR_OVERFLOW, "offset + nb_local overflows int64");
     if (__builtin_mul_overflow(nb_local, dim, &n)) return BRG_ERROR(BRG_ERR_OVERFLOW, "nb_local * dim overflows");
-    return brg_bytes_of(n, sizeof(float), &bytes, "db");
+    return brg_mpi_bytes_of(n, sizeof(float), &bytes, "db");
 }
 
 /* Fill ix (not its comm) from a shard and open its device. */
@@ -144,8 +143,8 @@ static void *alloc_array(int64_t count, size_t elem, const char *what, brg_statu
 {
     size_t bytes;
     if (*st != BRG_OK || count == 0) return NULL;
-    *st = brg_bytes_of(count, elem, &bytes, what);
-    void *p = *st == BRG_OK ? brg_malloc(bytes) : NULL;
+    *st = brg_mpi_bytes_of(count, elem, &bytes, what);
+    void *p = *st == BRG_OK ? malloc(bytes) : NULL;
     if (*st == BRG_OK && !p) *st = BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "%s: %zu bytes", what, bytes);
     return p;
 }
@@ -153,11 +152,12 @@ static void *alloc_array(int64_t count, size_t elem, const char *what, brg_statu
 static void free_bufs(search_bufs *b)
 {
     brg_mpi_table_free(&b->table);
-    brg_free(b->queries);
-    brg_free(b->scores);
-    brg_free(b->indices);
-    brg_free(b->recs);
-    brg_free(b->gathered);
+    free(b->queries);
+    free(b->scores);
+    free(b->indices);
+    free(b->exact);
+    free(b->recs);
+    free(b->gathered);
 }
 
 static brg_status alloc_bufs(const brg_mpi_index *ix, const brg_mpi_options *o, int64_t nq,
@@ -170,6 +170,7 @@ static brg_status alloc_bufs(const brg_mpi_index *ix, const brg_mpi_options *o, 
         b->queries = alloc_array(nq * ix->dim, sizeof(float), "the broadcast queries", &st);
     b->scores = alloc_array(nq * kl, sizeof(float), "local scores", &st);
     b->indices = alloc_array(nq * kl, sizeof(int64_t), "local indices", &st);
+    b->exact = alloc_array(nq * kl, sizeof(double), "local exact scores", &st);
     b->recs = alloc_array(nq * k, sizeof(brg_mpi_rec), "candidates", &st);
     if (merge_kind(o) == BRG_MPI_MERGE_GATHER && ix->rank == o->root) {
         int64_t step = brg_mpi_merge_step(BRG_MPI_MERGE_GATHER, ix->size, nq, k);
@@ -234,28 +235,30 @@ static brg_status search_shard(const brg_mpi_index *ix, const brg_mpi_options *o
 }
 
 /* The local candidates as records: the exact score the core ranked by
- * (brg_topk_exact: the same function, so the same double), the global row,
- * sorted as the core sorts, padded to k. */
-static void shard_records(const brg_mpi_index *ix, const float *queries, int64_t nq, int64_t k,
-                          int64_t kl, const int64_t *local, brg_mpi_rec *recs)
+ * (brg_topk_exact_scores), the global row, sorted as the core sorts, padded
+ * to k. The scores array (nq x kl doubles) is scratch. */
+static brg_status shard_records(const brg_mpi_index *ix, const float *queries, int64_t nq, int64_t k,
+                                int64_t kl, const int64_t *local, double *exact, brg_mpi_rec *recs)
 {
-    int cosine = ix->metric == BRG_METRIC_COSINE;
+    if (kl > 0) { /* a shard without rows has no candidates to score */
+        brg_status st = brg_topk_exact_scores(queries, nq, ix->db, ix->nb_local, ix->dim, kl,
+                                              ix->metric, local, exact);
+        if (st != BRG_OK) return st;
+    }
     for (int64_t q = 0; q < nq; q++) {
-        const float *qv = queries + q * ix->dim;
-        double qn = cosine ? brg_topk_norm(qv, ix->dim) : 0.0;
         brg_mpi_rec *out = recs + q * k;
         for (int64_t j = 0; j < kl; j++) {
-            int64_t row = local[q * kl + j];
-            const float *bv = ix->db + row * ix->dim;
-            double bn = cosine ? brg_topk_norm(bv, ix->dim) : 0.0;
-            brg_mpi_rec r = {brg_topk_exact(qv, bv, ix->dim, qn, bn, ix->metric), ix->offset + row};
+            brg_mpi_rec r = {exact[q * kl + j], ix->offset + local[q * kl + j]};
             int64_t at = j;
-            for (; at > 0 && brg_topk_before(r.score, r.index, out[at - 1].score, out[at - 1].index); at--)
+            for (; at > 0 && (r.score > out[at - 1].score ||
+                              (r.score == out[at - 1].score && r.index < out[at - 1].index));
+                 at--)
                 out[at] = out[at - 1];
             out[at] = r;
         }
         for (int64_t j = kl; j < k; j++) out[j] = brg_mpi_rec_none();
     }
+    return BRG_OK;
 }
 
 static brg_status run_search(const brg_mpi_index *ix, const brg_mpi_options *o, const float *queries,
@@ -269,7 +272,7 @@ static brg_status run_search(const brg_mpi_index *ix, const brg_mpi_options *o, 
     }
     int64_t kl = k < ix->nb_local ? k : ix->nb_local;
     brg_status local = search_shard(ix, o, queries, nq, kl, b);
-    if (local == BRG_OK) shard_records(ix, queries, nq, k, kl, b->indices, b->recs);
+    if (local == BRG_OK) local = shard_records(ix, queries, nq, k, kl, b->indices, b->exact, b->recs);
     st = brg_mpi_agree(ix->comm, ix->rank, ix->size, local);
     if (st == BRG_OK)
         st = brg_mpi_merge(ix->comm, ix->rank, ix->size, merge_kind(o), o->root,
@@ -332,7 +335,7 @@ void brg_mpi_index_free(brg_mpi_index *ix)
     int finalised = 0;
     MPI_Finalized(&finalised);
     if (ix->owns_comm && !finalised) MPI_Comm_free(&ix->comm);
-    brg_free(ix);
+    free(ix);
 }
 
 /* Steps of create on the index's own communicator: the exchange of the
@@ -374,7 +377,7 @@ brg_status brg_mpi_index_create(MPI_Comm comm, const float *db, int64_t nb_local
     brg_mpi_options o = options_or_defaults(opts);
     brg_mpi_table t = {NULL, NULL};
     brg_status local = out ? BRG_OK : BRG_ERROR(BRG_ERR_INVALID_ARG, "out is NULL");
-    brg_mpi_index *ix = local == BRG_OK ? brg_calloc(1, sizeof *ix) : NULL;
+    brg_mpi_index *ix = local == BRG_OK ? calloc(1, sizeof *ix) : NULL;
     if (local == BRG_OK && !ix) local = BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "the sharded index");
     if (local == BRG_OK) {
         ix->rank = rank;

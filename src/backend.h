@@ -75,11 +75,9 @@ typedef struct brg_backend_i {
                                int64_t offset, int64_t n, void *out);
 } brg_backend_i;
 
-/* Backend tables, each present when compiled in. */
+/* The CPU backend's table, built into the core. The GPU backends and the
+ * emulator are modules (src/module.h). */
 const brg_backend_i *brg_backend_cpu(void);
-const brg_backend_i *brg_backend_cuda(void);
-const brg_backend_i *brg_backend_hip(void);
-const brg_backend_i *brg_backend_emu(void);
 
 #ifdef __cplusplus
 }

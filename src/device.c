@@ -1,5 +1,6 @@
 /* Device registry and the device API: parsing specs, "auto" with its
- * fallback record, reference counting. */
+ * fallback record, reference counting. The CPU backend is built in; the
+ * others are modules, loaded on the first open that needs one. */
 #include "core.h"
 
 #include <stdio.h>
@@ -8,49 +9,31 @@
 
 #include "alloc.h"
 #include "error.h"
-
-typedef const brg_backend_i *(*brg_backend_getter)(void);
+#include "brigade/version.h"
+#include "module.h"
 
 typedef struct backend_entry {
     const char *name;
-    brg_backend_getter get; /* NULL: not compiled in */
+    int module; /* 0: built in (the CPU); 1: a module loaded on first use (src/module.h) */
 } backend_entry;
 
 /* Every backend brigade knows, in "auto" order (emu last, never auto). */
 static const backend_entry registry[] = {
-#ifdef BRIGADE_HAVE_CUDA
-    {"cuda", brg_backend_cuda},
-#else
-    {"cuda", NULL},
-#endif
-#ifdef BRIGADE_HAVE_HIP
-    {"hip", brg_backend_hip},
-#else
-    {"hip", NULL},
-#endif
-    {"cpu", brg_backend_cpu},
-#ifdef BRIGADE_HAVE_EMU
-    {"emu", brg_backend_emu},
-#else
-    {"emu", NULL},
-#endif
+    {"cuda", 1},
+    {"hip", 1},
+    {"cpu", 0},
+    {"emu", 1},
 };
 
 #define REGISTRY_SIZE (sizeof registry / sizeof registry[0])
 
+#ifndef BRIGADE_BUILT_MODULES
+#define BRIGADE_BUILT_MODULES ""
+#endif
+
 const char *brg_build_backends(void)
 {
-    return "cpu"
-#ifdef BRIGADE_HAVE_CUDA
-           " cuda"
-#endif
-#ifdef BRIGADE_HAVE_HIP
-           " hip"
-#endif
-#ifdef BRIGADE_HAVE_EMU
-           " emu"
-#endif
-        ;
+    return "cpu" BRIGADE_BUILT_MODULES;
 }
 
 static const backend_entry *find_backend(const char *name, size_t len)
@@ -61,16 +44,19 @@ static const backend_entry *find_backend(const char *name, size_t len)
     return NULL;
 }
 
+/* The backend's table, loading its module if need be; NULL with the reason. */
+static const brg_backend_i *backend_of(const backend_entry *e, char *reason, size_t cap)
+{
+    return e->module ? brg_module_backend(e->name, reason, cap) : brg_backend_cpu();
+}
+
 /* Devices of a backend, or 0 with the reason written to reason. */
 static int backend_devices(const backend_entry *e, char *reason, size_t cap)
 {
-    if (!e->get) {
-        snprintf(reason, cap, "%s backend not compiled into this build (backends: %s)",
-                 e->name, brg_build_backends());
-        return 0;
-    }
     reason[0] = '\0';
-    int n = e->get()->device_count(reason, cap);
+    const brg_backend_i *be = backend_of(e, reason, cap);
+    if (!be) return 0;
+    int n = be->device_count(reason, cap);
     if (n <= 0 && reason[0] == '\0') snprintf(reason, cap, "no %s device found", e->name);
     return n > 0 ? n : 0;
 }
@@ -141,7 +127,7 @@ static brg_status open_on(const backend_entry *e, int index, const char *spec, b
                          spec, e->name, n);
     brg_device *dev = brg_calloc(1, sizeof *dev);
     if (!dev) return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "device handle");
-    dev->be = e->get();
+    dev->be = backend_of(e, reason, sizeof reason); /* loaded by backend_devices */
     dev->index = index;
     atomic_init(&dev->refs, 1);
     char name[256] = "";

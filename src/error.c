@@ -34,20 +34,38 @@ void brg_clear_error(void)
     last_error[0] = '\0';
 }
 
-brg_status brg_error_at(const char *file, int line, brg_status status, const char *fmt, ...)
+/* "STATUS: message", then " [file:line]" when file is given. */
+static brg_status record(const char *file, int line, brg_status status, const char *fmt,
+                         va_list ap)
 {
-    const char *base = strrchr(file, '/');
-    base = base ? base + 1 : file;
     int used = snprintf(last_error, sizeof last_error, "%s: ", brg_status_str(status));
     if (used < 0 || (size_t)used >= sizeof last_error) return status;
-    va_list ap;
-    va_start(ap, fmt);
     int more = vsnprintf(last_error + used, sizeof last_error - (size_t)used, fmt, ap);
-    va_end(ap);
-    if (more < 0) return status;
+    if (more < 0 || !file) return status;
     used += more;
+    const char *base = strrchr(file, '/');
+    base = base ? base + 1 : file;
     if ((size_t)used < sizeof last_error)
         snprintf(last_error + used, sizeof last_error - (size_t)used, " [%s:%d]", base, line);
+    return status;
+}
+
+brg_status brg_error_at(const char *file, int line, brg_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    record(file, line, status, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+brg_status brg_error_set(brg_status status, const char *fmt, ...)
+{
+    if (!fmt) fmt = "";
+    va_list ap;
+    va_start(ap, fmt);
+    record(NULL, 0, status, fmt, ap);
+    va_end(ap);
     return status;
 }
 

@@ -8,6 +8,7 @@
 #include "brigade/ops.h"
 #include "core.h"
 #include "error.h"
+#include "topk_exact.h"
 
 #define GPU_DEFAULT_BUDGET ((size_t)1 << 30)
 
@@ -307,4 +308,35 @@ int64_t brg_index_rows(const brg_index *ix)
 int64_t brg_index_dim(const brg_index *ix)
 {
     return ix ? ix->dim : 0;
+}
+
+brg_status brg_topk_exact_scores(const float *queries, int64_t nq, const float *db, int64_t nb,
+                                 int64_t dim, int64_t k, int metric, const int64_t *indices,
+                                 double *scores)
+{
+    brg_status st = check_shape(nq, nb, dim, k);
+    if (st != BRG_OK) return st;
+    if (metric != BRG_METRIC_COSINE && metric != BRG_METRIC_INNER_PRODUCT)
+        return BRG_ERROR(BRG_ERR_INVALID_ARG, "metric %d is not BRG_METRIC_COSINE or "
+                         "BRG_METRIC_INNER_PRODUCT", metric);
+    if (nq == 0) return BRG_OK;
+    BRG_CHECK_ARG(queries && db && indices && scores, "queries, db, indices or scores is NULL");
+    for (int64_t q = 0; q < nq; q++) {
+        const float *qv = queries + q * dim;
+        double qn = brg_topk_norm(qv, dim);
+        if (qn - qn != 0.0)
+            return BRG_ERROR(BRG_ERR_INVALID_ARG, "queries row %lld contains NaN or Inf", (long long)q);
+        for (int64_t j = 0; j < k; j++) {
+            int64_t row = indices[q * k + j];
+            if (row < 0 || row >= nb)
+                return BRG_ERROR(BRG_ERR_INVALID_ARG, "indices[%lld] = %lld is not a row of db "
+                                 "(nb = %lld)", (long long)(q * k + j), (long long)row, (long long)nb);
+            const float *bv = db + row * dim;
+            double bn = brg_topk_norm(bv, dim);
+            if (bn - bn != 0.0)
+                return BRG_ERROR(BRG_ERR_INVALID_ARG, "db row %lld contains NaN or Inf", (long long)row);
+            scores[q * k + j] = brg_topk_exact(qv, bv, dim, qn, bn, metric);
+        }
+    }
+    return BRG_OK;
 }

@@ -40,32 +40,32 @@ typedef enum brg_device_kind {
 
 /* Open the device named by spec. On success *out holds a new handle that the
  * caller releases with brg_device_close. On failure *out is set to NULL. */
-brg_status brg_device_open(const char *spec, brg_device **out);
+BRG_API brg_status brg_device_open(const char *spec, brg_device **out);
 
 /* Release the caller's handle. NULL is fine. */
-void brg_device_close(brg_device *dev);
+BRG_API void brg_device_close(brg_device *dev);
 
 /* A human-readable line: canonical spec, device name, and for "auto" why
  * other backends were passed over. Owned by dev; never NULL (NULL dev gives ""). */
-const char *brg_device_describe(const brg_device *dev);
+BRG_API const char *brg_device_describe(const brg_device *dev);
 
 /* Canonical spec of an open device ("cpu", "cuda:0", "emu:64"). Owned by dev. */
-const char *brg_device_spec(const brg_device *dev);
+BRG_API const char *brg_device_spec(const brg_device *dev);
 
 /* The device's kind. */
-brg_device_kind brg_device_get_kind(const brg_device *dev);
+BRG_API brg_device_kind brg_device_get_kind(const brg_device *dev);
 
 /* Free and total memory of the device in bytes (for the CPU: available and
  * total physical memory). */
-brg_status brg_device_memory(brg_device *dev, size_t *free_bytes, size_t *total_bytes);
+BRG_API brg_status brg_device_memory(brg_device *dev, size_t *free_bytes, size_t *total_bytes);
 
 /* Wait until all work the calling thread queued on dev has finished. */
-brg_status brg_device_synchronize(brg_device *dev);
+BRG_API brg_status brg_device_synchronize(brg_device *dev);
 
 /* How many devices the named backend ("cpu", "cuda", "hip", "emu") offers
  * here. A backend that is not compiled in or has no usable device gives 0
  * and BRG_ERR_NO_DEVICE, with the reason in brg_last_error(). */
-brg_status brg_device_count(const char *backend, int *count);
+BRG_API brg_status brg_device_count(const char *backend, int *count);
 
 #ifdef __cplusplus
 }

@@ -91,7 +91,7 @@ typedef struct brg_mpi_options {   /* zero-initialised means defaults */
  * results_on_every_rank). The caller owns every array; the call opens
  * opts->device and closes it before returning. opts NULL means defaults.
  * nq == 0 does nothing (after the arguments are checked). */
-brg_status brg_mpi_cosine_topk_f32(MPI_Comm comm,
+BRG_API brg_status brg_mpi_cosine_topk_f32(MPI_Comm comm,
                                    const float *queries, int64_t nq,
                                    const float *db, int64_t nb_local, int64_t offset,
                                    int64_t dim, int64_t k,
@@ -108,23 +108,23 @@ typedef struct brg_mpi_index brg_mpi_index;
  * candidate from them in double). It works on a duplicate of comm, which it
  * owns. opts->topk.metric is the index's metric; opts may be NULL. On
  * failure, on every rank, *out is NULL. */
-brg_status brg_mpi_index_create(MPI_Comm comm, const float *db, int64_t nb_local,
+BRG_API brg_status brg_mpi_index_create(MPI_Comm comm, const float *db, int64_t nb_local,
                                 int64_t offset, int64_t dim, const brg_mpi_options *opts,
                                 brg_mpi_index **out);
 
 /* Collective over the index's ranks: as brg_mpi_cosine_topk_f32 over the
  * index's shards. The index's metric applies; opts->topk.metric and
  * opts->device are ignored. */
-brg_status brg_mpi_index_search(brg_mpi_index *index, const float *queries, int64_t nq, int64_t k,
+BRG_API brg_status brg_mpi_index_search(brg_mpi_index *index, const float *queries, int64_t nq, int64_t k,
                                 const brg_mpi_options *opts, float *scores, int64_t *indices);
 
 /* Total rows (over every shard) and dimension of an index (0 for NULL). */
-int64_t brg_mpi_index_rows(const brg_mpi_index *index);
-int64_t brg_mpi_index_dim(const brg_mpi_index *index);
+BRG_API int64_t brg_mpi_index_rows(const brg_mpi_index *index);
+BRG_API int64_t brg_mpi_index_dim(const brg_mpi_index *index);
 
 /* Release an index: its device memory and its communicator. Collective over
  * the index's ranks; NULL is fine. */
-void brg_mpi_index_free(brg_mpi_index *index);
+BRG_API void brg_mpi_index_free(brg_mpi_index *index);
 
 #ifdef __cplusplus
 }

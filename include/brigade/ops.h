@@ -35,23 +35,23 @@ extern "C" {
 
 /* out[r] = mean of row r of x. x: 2-D rows x cols, f32 or f64; out: 1-D of
  * length rows, same dtype and device. */
-brg_status brg_mean_rows(const brg_tensor *x, brg_tensor *out);
+BRG_API brg_status brg_mean_rows(const brg_tensor *x, brg_tensor *out);
 
 /* out[i] = mean of chunk i of x cut as numpy.array_split(x, chunks).
  * x: any shape, taken flat, f32 or f64; chunks >= 1; out: 1-D of length chunks,
  * same dtype and device. */
-brg_status brg_mean_chunks(const brg_tensor *x, int64_t chunks, brg_tensor *out);
+BRG_API brg_status brg_mean_chunks(const brg_tensor *x, int64_t chunks, brg_tensor *out);
 
 /* ---- one-call helpers on host arrays (contract) --------------------------- */
 
 /* x: rows*cols values, row-major; out: rows values. The caller owns both. */
-brg_status brg_mean_rows_f64(brg_device *dev, const double *x, int64_t rows,
+BRG_API brg_status brg_mean_rows_f64(brg_device *dev, const double *x, int64_t rows,
                              int64_t cols, double *out);
-brg_status brg_mean_rows_f32(brg_device *dev, const float *x, int64_t rows,
+BRG_API brg_status brg_mean_rows_f32(brg_device *dev, const float *x, int64_t rows,
                              int64_t cols, float *out);
 
 /* x: n values; out: chunks values. The caller owns both. */
-brg_status brg_mean_chunks_f64(brg_device *dev, const double *x, int64_t n,
+BRG_API brg_status brg_mean_chunks_f64(brg_device *dev, const double *x, int64_t n,
                                int64_t chunks, double *out);
 
 /* ---- cosine top-k ------------------------------------------------------------
@@ -88,7 +88,7 @@ typedef struct brg_topk_options {   /* zero-initialised means defaults */
 /* queries: nq x dim, db: nb x dim, row-major host arrays; scores and indices:
  * nq x k each, row-major, written by the call. The caller owns all of them.
  * opts NULL means defaults. */
-brg_status brg_cosine_topk_f32(brg_device *dev,
+BRG_API brg_status brg_cosine_topk_f32(brg_device *dev,
                                const float *queries, int64_t nq,
                                const float *db, int64_t nb, int64_t dim, int64_t k,
                                const brg_topk_options *opts,
@@ -96,7 +96,7 @@ brg_status brg_cosine_topk_f32(brg_device *dev,
 
 /* The tensor form: queries (nq x dim) and db (nb x dim) f32 tensors, scores
  * (nq x k) f32 and indices (nq x k) i64 tensors, all on one device. */
-brg_status brg_topk(const brg_tensor *queries, const brg_tensor *db, int64_t k,
+BRG_API brg_status brg_topk(const brg_tensor *queries, const brg_tensor *db, int64_t k,
                     const brg_topk_options *opts, brg_tensor *scores, brg_tensor *indices);
 
 /* A prepared database (as FAISS's flat index): the rows are copied to the
@@ -107,20 +107,34 @@ typedef struct brg_index brg_index;
 /* Copy db (nb x dim host array) to dev for metric (BRG_METRIC_COSINE or
  * BRG_METRIC_INNER_PRODUCT). The index holds a reference to dev; release it
  * with brg_index_free. NaN or Inf in db is BRG_ERR_INVALID_ARG. */
-brg_status brg_index_create(brg_device *dev, const float *db, int64_t nb, int64_t dim, int metric,
+BRG_API brg_status brg_index_create(brg_device *dev, const float *db, int64_t nb, int64_t dim, int metric,
                             brg_index **out);
 
 /* Search nq queries (host array nq x dim); scores and indices as in
  * brg_cosine_topk_f32. The index's metric applies; opts->metric is ignored. */
-brg_status brg_index_search(brg_index *index, const float *queries, int64_t nq, int64_t k,
+BRG_API brg_status brg_index_search(brg_index *index, const float *queries, int64_t nq, int64_t k,
                             const brg_topk_options *opts, float *scores, int64_t *indices);
 
 /* Rows and dimension of an index (0 for NULL). */
-int64_t brg_index_rows(const brg_index *index);
-int64_t brg_index_dim(const brg_index *index);
+BRG_API int64_t brg_index_rows(const brg_index *index);
+BRG_API int64_t brg_index_dim(const brg_index *index);
 
 /* Release an index and its device memory. NULL is fine. */
-void brg_index_free(brg_index *index);
+BRG_API void brg_index_free(brg_index *index);
+
+/* The exact similarity that top-k ranks by, in double: for each query q and
+ * each of its k rows indices[q * k + j], scores[q * k + j] = the similarity
+ * of queries row q and db row indices[q * k + j] (cosine or inner product by
+ * metric), computed as every device computes it (float products summed in
+ * double in one fixed order), so that results of separate calls (shards of
+ * one database, as brigade_mpi merges them) rank exactly as one call would.
+ * The rounded float of each is what brg_cosine_topk_f32 returns. Host
+ * arrays: queries nq x dim, db (any number of rows) x dim, indices and
+ * scores nq x k; every index must be a row of db (>= 0 and < nb). Runs on the
+ * calling thread. NaN or Inf in a row used is BRG_ERR_INVALID_ARG. */
+BRG_API brg_status brg_topk_exact_scores(const float *queries, int64_t nq, const float *db,
+                                         int64_t nb, int64_t dim, int64_t k, int metric,
+                                         const int64_t *indices, double *scores);
 
 #ifdef __cplusplus
 }

@@ -115,11 +115,11 @@ typedef struct brg_pool brg_pool;
  * starts its threads here. Bad options (kind outside the enum, workers < 0 or
  * > 4096, chunk < 0) are BRG_ERR_INVALID_ARG. On success the caller owns
  * *out and releases it with brg_pool_free; on failure *out is NULL. */
-brg_status brg_pool_create(const brg_pool_options *opts, brg_pool **out);
+BRG_API brg_status brg_pool_create(const brg_pool_options *opts, brg_pool **out);
 
 /* Release a pool (joining a threads pool's threads). NULL is fine. Must not
  * be called while a map runs on the pool or from inside one of its tasks. */
-void brg_pool_free(brg_pool *pool);
+BRG_API void brg_pool_free(brg_pool *pool);
 
 /* Run fn(i, results + i * result_size, ctx) for i in [0, n); returns when
  * every task has finished (or the map stopped on a failure: see above).
@@ -132,7 +132,7 @@ void brg_pool_free(brg_pool *pool);
  * built; processes after a runtime that makes fork unsafe), BRG_ERR_WORKER (a
  * process worker died or could not start), BRG_ERR_OUT_OF_MEMORY, or the
  * failing task's or worker_init's own status. */
-brg_status brg_pool_map(brg_pool *pool, brg_task_fn fn, void *ctx, int64_t n,
+BRG_API brg_status brg_pool_map(brg_pool *pool, brg_task_fn fn, void *ctx, int64_t n,
                         void *results, size_t result_size, int64_t *failed_index);
 
 #ifdef __cplusplus

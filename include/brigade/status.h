@@ -6,6 +6,8 @@
 #ifndef BRIGADE_STATUS_H
 #define BRIGADE_STATUS_H
 
+#include "export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -25,15 +27,24 @@ typedef enum brg_status {
 } brg_status;
 
 /* The name of a status ("BRG_ERR_SHAPE"); never NULL. Static storage. */
-const char *brg_status_str(brg_status status);
+BRG_API const char *brg_status_str(brg_status status);
 
 /* A message describing the last error raised on the calling thread, or ""
  * when none. Thread-local storage owned by brigade: valid until the next
  * brigade call on the same thread. */
-const char *brg_last_error(void);
+BRG_API const char *brg_last_error(void);
 
 /* Forget the calling thread's last error message. */
-void brg_clear_error(void);
+BRG_API void brg_clear_error(void);
+
+/* Record a printf-style message as the calling thread's last error and
+ * return status, for code layered on brigade (brigade_mpi, bindings) whose
+ * errors should read like brigade's own: "STATUS_NAME: message". */
+BRG_API brg_status brg_error_set(brg_status status, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 #ifdef __cplusplus
 }

@@ -33,53 +33,53 @@ typedef enum brg_dtype {
 typedef struct brg_tensor brg_tensor;
 
 /* Bytes per element of dtype; 0 for an unknown dtype. */
-size_t brg_dtype_size(brg_dtype dtype);
+BRG_API size_t brg_dtype_size(brg_dtype dtype);
 
 /* Name of dtype ("f32"); "?" for an unknown dtype. Static storage. */
-const char *brg_dtype_name(brg_dtype dtype);
+BRG_API const char *brg_dtype_name(brg_dtype dtype);
 
 /* A new tensor on dev with uninitialised contents. Dimensions may be zero.
  * The tensor holds a reference to dev. Release with brg_tensor_free. */
-brg_status brg_tensor_create(brg_device *dev, brg_dtype dtype, int ndim,
+BRG_API brg_status brg_tensor_create(brg_device *dev, brg_dtype dtype, int ndim,
                              const int64_t *shape, brg_tensor **out);
 
 /* A new tensor on dev holding a copy of src_bytes bytes from host memory src;
  * src_bytes must equal the tensor's byte size. Release with brg_tensor_free. */
-brg_status brg_tensor_from_host(brg_device *dev, brg_dtype dtype, int ndim,
+BRG_API brg_status brg_tensor_from_host(brg_device *dev, brg_dtype dtype, int ndim,
                                 const int64_t *shape, const void *src,
                                 size_t src_bytes, brg_tensor **out);
 
 /* Copy the tensor's contents to host memory dst, which has dst_capacity bytes
  * (at least brg_tensor_bytes(t)). The caller keeps ownership of dst. */
-brg_status brg_tensor_to_host(const brg_tensor *t, void *dst, size_t dst_capacity);
+BRG_API brg_status brg_tensor_to_host(const brg_tensor *t, void *dst, size_t dst_capacity);
 
 /* Overwrite the tensor's contents from host memory; src_bytes must equal
  * brg_tensor_bytes(t). */
-brg_status brg_tensor_copy_from_host(brg_tensor *t, const void *src, size_t src_bytes);
+BRG_API brg_status brg_tensor_copy_from_host(brg_tensor *t, const void *src, size_t src_bytes);
 
 /* Copy src's contents into dst on the same device; both must have the same
  * dtype and element count (shapes may differ). */
-brg_status brg_tensor_copy(brg_tensor *dst, const brg_tensor *src);
+BRG_API brg_status brg_tensor_copy(brg_tensor *dst, const brg_tensor *src);
 
 /* A view of t with a new shape of the same element count, sharing t's
  * storage. One dimension may be -1 and is then inferred (as in NumPy).
  * The view is released with brg_tensor_free, independently of t. */
-brg_status brg_tensor_reshape(const brg_tensor *t, int ndim, const int64_t *shape,
+BRG_API brg_status brg_tensor_reshape(const brg_tensor *t, int ndim, const int64_t *shape,
                               brg_tensor **out);
 
 /* Release a tensor; its storage goes when no view uses it. NULL is fine. */
-void brg_tensor_free(brg_tensor *t);
+BRG_API void brg_tensor_free(brg_tensor *t);
 
 /* Accessors. On a NULL tensor they return 0, NULL or an invalid dtype (-1 cast). */
-brg_dtype   brg_tensor_dtype(const brg_tensor *t);
-int         brg_tensor_ndim(const brg_tensor *t);
-int64_t     brg_tensor_dim(const brg_tensor *t, int axis);   /* 0 for a bad axis */
-int64_t     brg_tensor_numel(const brg_tensor *t);
-size_t      brg_tensor_bytes(const brg_tensor *t);
-brg_device *brg_tensor_device(const brg_tensor *t);         /* borrowed */
+BRG_API brg_dtype   brg_tensor_dtype(const brg_tensor *t);
+BRG_API int         brg_tensor_ndim(const brg_tensor *t);
+BRG_API int64_t     brg_tensor_dim(const brg_tensor *t, int axis);   /* 0 for a bad axis */
+BRG_API int64_t     brg_tensor_numel(const brg_tensor *t);
+BRG_API size_t      brg_tensor_bytes(const brg_tensor *t);
+BRG_API brg_device *brg_tensor_device(const brg_tensor *t);         /* borrowed */
 /* The device address of the first element (a host address on the CPU).
  * Borrowed: valid while t exists. */
-void       *brg_tensor_data(const brg_tensor *t);
+BRG_API void       *brg_tensor_data(const brg_tensor *t);
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,8 @@
 #ifndef BRIGADE_VERSION_H
 #define BRIGADE_VERSION_H
 
+#include "export.h"
+
 #define BRG_VERSION_MAJOR 0
 #define BRG_VERSION_MINOR 1
 #define BRG_VERSION_PATCH 0
@@ -14,14 +16,14 @@ extern "C" {
 
 /* The library's version as "MAJOR.MINOR.PATCH"; may differ from the header's
  * BRG_VERSION_STRING when a program runs against another build. Static storage. */
-const char *brg_version_string(void);
+BRG_API const char *brg_version_string(void);
 
 /* BRG_VERSION_NUMBER of the library actually linked. */
-unsigned brg_version_number(void);
+BRG_API unsigned brg_version_number(void);
 
 /* One line naming the backends compiled into this build, e.g.
  * "cpu cuda hip emu". Static storage. */
-const char *brg_build_backends(void);
+BRG_API const char *brg_build_backends(void);
 
 #ifdef __cplusplus
 }
