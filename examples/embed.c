@@ -1,15 +1,16 @@
 /* Embedding brigade: the tutorial's big_array.reshape(n, -1).mean(axis=1)
- * on whatever device is there. Built against the installed library. */
+ * on whatever device is there ("auto"), or on the device spec given as the
+ * first argument. Built against the installed library. */
 #include <brigade/brigade.h>
 #include <stdio.h>
 
-int main(void)
+int main(int argc, char **argv)
 {
     enum { ROWS = 4, COLS = 1000 };
     static double x[ROWS * COLS];
     for (int i = 0; i < ROWS * COLS; i++) x[i] = i % COLS;
     brg_device *dev;
-    if (brg_device_open("auto", &dev) != BRG_OK) {
+    if (brg_device_open(argc > 1 ? argv[1] : "auto", &dev) != BRG_OK) {
         fprintf(stderr, "%s\n", brg_last_error());
         return 1;
     }

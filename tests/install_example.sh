@@ -1,18 +1,57 @@
 #!/usr/bin/env bash
-# Install the built library into a scratch prefix, then build and run
-# examples/embed.c against it twice: through find_package(brigade) and
-# through pkg-config.
+# Install the built library into a scratch prefix, then build examples/embed.c
+# against it twice, through find_package(brigade) and through pkg-config, and
+# run both on "cpu" and "auto":
+#  1. as installed, with the GPU modules beside the library;
+#  2. with the CUDA libraries hidden (bubblewrap, where installed): the program
+#     still starts, "auto" falls back to the CPU, and "cuda" is
+#     BRG_ERR_NO_DEVICE naming the module;
+#  3. with the CUDA module removed: the same, and the message names the file.
 set -euo pipefail
 build=$1 src=$2
+unset BRIGADE_BACKEND_PATH BRIGADE_DEVICE # the installed modules only
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 cmake -S "$src/examples" -B "$tmp/cmake" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
 cmake --build "$tmp/cmake" >/dev/null
-"$tmp/cmake/embed"
 libdir=$(find "$tmp/prefix" -name brigade.pc -printf '%h\n' | head -n1)
 read -r -a flags <<<"$(PKG_CONFIG_PATH=$libdir pkg-config --cflags --libs brigade)"
 cc -std=c17 "$src/examples/embed.c" "${flags[@]}" \
   -Wl,-rpath,"$(dirname "$libdir")" -o "$tmp/embed_pc"
-"$tmp/embed_pc"
+programs=("$tmp/cmake/embed" "$tmp/embed_pc")
+run_all() { # label, command prefix...
+  local label=$1; shift
+  for p in "${programs[@]}"; do
+    "$@" "$p" cpu >/dev/null || { echo "$label: $p cpu failed"; exit 1; }
+    "$@" "$p" >"$tmp/out" || { echo "$label: $p auto failed"; cat "$tmp/out"; exit 1; }
+  done
+  echo "$label: cpu and auto run ($(head -n1 "$tmp/out"))"
+}
+expect_no_cuda() { # label, words the message must hold, command prefix...
+  local label=$1 words=$2; shift 2
+  if "$@" "${programs[0]}" cuda >"$tmp/out" 2>&1; then echo "$label: cuda opened"; exit 1; fi
+  grep -q "$words" "$tmp/out" || { echo "$label: no '$words' in:"; cat "$tmp/out"; exit 1; }
+  echo "$label: cuda is refused: $(head -c 160 "$tmp/out")"
+}
+module=$(find "$tmp/prefix" -name 'libbrigade-cuda.so' | head -n1)
+
+run_all "installed"
+if [ -n "$module" ] && command -v bwrap >/dev/null; then
+  # Hide every folder the CUDA module's own libraries come from.
+  hide=()
+  for d in $(ldd "$module" | awk '/cublas|cudart/ {print $3}' | xargs -r -n1 dirname | sort -u); do
+    hide+=(--tmpfs "$d")
+  done
+  if [ ${#hide[@]} -gt 0 ]; then
+    sandbox=(bwrap --bind / / --dev-bind /dev /dev --proc /proc "${hide[@]}")
+    run_all "CUDA libraries hidden" "${sandbox[@]}"
+    expect_no_cuda "CUDA libraries hidden" "libbrigade-cuda.so" "${sandbox[@]}"
+  fi
+fi
+if [ -n "$module" ]; then
+  rm "$module"
+  run_all "CUDA module removed"
+  expect_no_cuda "CUDA module removed" "libbrigade-cuda.so was not found"
+fi
 echo "installed package works through find_package and pkg-config"
