@@ -37,6 +37,21 @@ brg_status dev_error(cudaError_t err, const char *stmt, const char *file, int li
 
 namespace {
 
+/* Nothing C++ may throw crosses into the C core: each slot runs its body
+ * here, which turns an exception into a status. std::vector and friends in
+ * the host code throw std::bad_alloc when host memory runs out. */
+template <typename Body>
+brg_status guarded(const char *what, Body &&body) noexcept
+{
+    try {
+        return body();
+    } catch (const std::bad_alloc &) {
+        return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "%s on %s: out of host memory", what, BRG_VENDOR_NAME);
+    } catch (...) {
+        return BRG_ERROR(BRG_ERR_DEVICE, "%s on %s: unexpected C++ exception", what, BRG_VENDOR_NAME);
+    }
+}
+
 int device_count(char *reason, size_t cap)
 {
     int n = 0;
@@ -76,8 +91,23 @@ brg_status open(int index, void **out, char *name, size_t cap)
     ctx->max_threads_per_sm = prop.maxThreadsPerMultiProcessor > 0 ? prop.maxThreadsPerMultiProcessor
                                                                    : 1024;
     ctx->resident_warps = (int64_t)ctx->sm_count * (ctx->max_threads_per_sm / ctx->warp_size);
-    int used = snprintf(name, cap, "%s (%d SMs, warp %d, %.1f GiB)", prop.name, ctx->sm_count,
-                        ctx->warp_size, (double)prop.totalGlobalMem / (1u << 30));
+    brg_status st = gemm_open(ctx);
+    if (st != BRG_OK) {
+        delete ctx;
+        return st;
+    }
+    int used = snprintf(name, cap, "%s (%d SMs, warp %d, %.1f GiB, compute %d.%d", prop.name,
+                        ctx->sm_count, ctx->warp_size, (double)prop.totalGlobalMem / (1u << 30),
+                        prop.major, prop.minor);
+#if !defined(BRG_EMU_BUILD)
+    int driver = 0, runtime = 0;
+    (void)cudaDriverGetVersion(&driver);
+    (void)cudaRuntimeGetVersion(&runtime);
+    if (used >= 0 && (size_t)used < cap)
+        used += snprintf(name + used, cap - (size_t)used, "; driver %d.%d, runtime %d.%d",
+                         driver / 1000, driver % 1000 / 10, runtime / 1000, runtime % 1000 / 10);
+#endif
+    if (used >= 0 && (size_t)used < cap) used += snprintf(name + used, cap - (size_t)used, ")");
     /* Stand-ins for vendor libraries are named wherever the device is. */
     const char *ins[2] = {gemm_stand_in(ctx), sort_stand_in()};
     for (const char *in : ins)
@@ -89,7 +119,10 @@ brg_status open(int index, void **out, char *name, size_t cap)
 
 void close(void *ctx)
 {
-    delete static_cast<dev_ctx *>(ctx);
+    dev_ctx *c = static_cast<dev_ctx *>(ctx);
+    (void)use(c); /* the GEMM handles belong to this device */
+    gemm_close(c);
+    delete c;
 }
 
 brg_status alloc(void *ctx, size_t bytes, void **ptr)
@@ -151,7 +184,7 @@ brg_status mean_chunks_slot(void *ctx, brg_dtype dtype, const void *x, int64_t n
     const dev_ctx *c = static_cast<dev_ctx *>(ctx);
     brg_status st = use(c);
     if (st != BRG_OK) return st;
-    return mean_chunks(c, dtype, x, n, chunks, out);
+    return guarded("mean chunks", [&] { return mean_chunks(c, dtype, x, n, chunks, out); });
 }
 
 brg_status row_norms_slot(void *ctx, const float *x, int64_t rows, int64_t dim, double *norms,
@@ -160,7 +193,7 @@ brg_status row_norms_slot(void *ctx, const float *x, int64_t rows, int64_t dim, 
     const dev_ctx *c = static_cast<dev_ctx *>(ctx);
     brg_status st = use(c);
     if (st != BRG_OK) return st;
-    return row_norms(c, x, rows, dim, norms, bad_row);
+    return guarded("row norms", [&] { return row_norms(c, x, rows, dim, norms, bad_row); });
 }
 
 brg_status topk_slot(void *ctx, const brg_topk_call *call)
@@ -168,7 +201,7 @@ brg_status topk_slot(void *ctx, const brg_topk_call *call)
     const dev_ctx *c = static_cast<dev_ctx *>(ctx);
     brg_status st = use(c);
     if (st != BRG_OK) return st;
-    return topk(c, call);
+    return guarded("top-k", [&] { return topk(c, call); });
 }
 
 brg_status is_prime_slot(void *ctx, int64_t start, int64_t step, int64_t n, uint8_t *out)
@@ -176,7 +209,7 @@ brg_status is_prime_slot(void *ctx, int64_t start, int64_t step, int64_t n, uint
     const dev_ctx *c = static_cast<dev_ctx *>(ctx);
     brg_status st = use(c);
     if (st != BRG_OK) return st;
-    return is_prime(c, start, step, n, out);
+    return guarded("prime test", [&] { return is_prime(c, start, step, n, out); });
 }
 
 brg_status fill_uniform_slot(void *ctx, brg_dtype dtype, uint64_t seed, uint64_t stream,
@@ -185,7 +218,7 @@ brg_status fill_uniform_slot(void *ctx, brg_dtype dtype, uint64_t seed, uint64_t
     const dev_ctx *c = static_cast<dev_ctx *>(ctx);
     brg_status st = use(c);
     if (st != BRG_OK) return st;
-    return fill_uniform(c, dtype, seed, stream, offset, n, out);
+    return guarded("fill uniform", [&] { return fill_uniform(c, dtype, seed, stream, offset, n, out); });
 }
 
 brg_backend_i make_table()

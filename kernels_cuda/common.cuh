@@ -28,6 +28,8 @@
 
 namespace BRG_NS {
 
+struct blas_pool; /* gemm.cu: the device's GEMM library handles */
+
 /* What host code needs to know of an open device. */
 struct dev_ctx {
     int index;                /* runtime device ordinal */
@@ -35,6 +37,7 @@ struct dev_ctx {
     int warp_size;            /* the device's physical warp width */
     int max_threads_per_sm;
     int64_t resident_warps;   /* warps the whole device keeps in flight */
+    blas_pool *blas;          /* NULL where no GEMM library is used (HIP) */
 };
 
 /* Record a failed runtime call (statement, file, line, device) and map it

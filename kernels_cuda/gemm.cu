@@ -1,6 +1,12 @@
 /* GEMM for top-k screening: the wrapper and the tiled kernel of our own. */
 #include "gemm.cuh"
 
+#include <pthread.h>
+#include <string.h>
+
+#include <new>
+#include <vector>
+
 #if defined(BRG_EMU_BUILD)
 #include <cblas.h>
 #elif !defined(BRG_HIP_BUILD)
@@ -48,8 +54,6 @@ __global__ void gemm_nt_tiled_kernel(const float *__restrict__ a, const float *_
 }
 
 #if !defined(BRG_EMU_BUILD) && !defined(BRG_HIP_BUILD)
-/* One cuBLAS handle per host thread and device: handles are not meant to be
- * shared across threads, and creating one costs far more than a call. */
 const char *cublas_name(cublasStatus_t s)
 {
     switch (s) {
@@ -75,19 +79,92 @@ const char *cublas_name(cublasStatus_t s)
                                 cublas_name(brg_cs_));                                  \
     } while (0)
 
-thread_local cublasHandle_t handles[64];
+typedef cublasHandle_t blas_handle;
 
-brg_status handle_for(const dev_ctx *ctx, cublasHandle_t *out)
+/* Row-major C = A B^T is column-major C^T = B A^T. */
+brg_status cublas_gemm_nt(const dev_ctx *ctx, cublasHandle_t h, const float *a, const float *b,
+                          float *c, int64_t m, int64_t n, int64_t k, int allow_tf32)
 {
-    if (ctx->index < 0 || ctx->index >= 64)
-        return BRG_ERROR(BRG_ERR_UNSUPPORTED, "cuBLAS handles for device %d", ctx->index);
-    if (!handles[ctx->index]) BRG_CUBLAS_CHECK(cublasCreate(&handles[ctx->index]));
-    *out = handles[ctx->index];
+    BRG_CUBLAS_CHECK(cublasSetStream(h, cudaStreamPerThread));
+    BRG_CUBLAS_CHECK(cublasSetMathMode(h, allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    const float one = 1.0f, zero = 0.0f;
+    BRG_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, (int)n, (int)m, (int)k, &one, b, (int)k,
+                                 a, (int)k, &zero, c, (int)n));
     return BRG_OK;
+}
+
+brg_status handle_create(const dev_ctx *ctx, blas_handle *h)
+{
+    BRG_CUBLAS_CHECK(cublasCreate(h));
+    return BRG_OK;
+}
+
+void handle_destroy(blas_handle h)
+{
+    (void)cublasDestroy(h);
+}
+#elif defined(BRG_EMU_BUILD)
+/* The emulated device has no cuBLAS: its stand-in takes a handle of its own
+ * from the same pool, a heap object, so that the pool's logic runs in CI and
+ * a handle it loses shows as a leak under LeakSanitizer. */
+struct fake_blas_handle {
+    int device;
+};
+typedef fake_blas_handle *blas_handle;
+
+brg_status handle_create(const dev_ctx *ctx, blas_handle *h)
+{
+    *h = new (std::nothrow) fake_blas_handle{ctx->index};
+    return *h ? BRG_OK : BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "a GEMM handle");
+}
+
+void handle_destroy(blas_handle h)
+{
+    delete h;
 }
 #endif
 
 } // namespace
+
+#if !defined(BRG_HIP_BUILD) /* HIP has no GEMM library here: its kernel needs no handle */
+const int BLAS_POOL_KEEP = 64; /* idle GEMM handles a device keeps */
+
+/* The GEMM library's handles of one open device. A call takes one and gives
+ * it back, so that threads share them: none is tied to a thread (a thread
+ * that exits loses nothing), the most ever created is the most calls that
+ * ran at once, and the device's close destroys them. Handles are not meant
+ * to be used by two threads at once, and creating one costs far more than a
+ * call. A pthread mutex: nothing here may throw into C. */
+struct blas_pool {
+    pthread_mutex_t lock;
+    int idle;                       /* handles in free[] */
+    blas_handle free[BLAS_POOL_KEEP];
+};
+
+namespace {
+
+brg_status handle_take(const dev_ctx *ctx, blas_handle *h)
+{
+    blas_pool *p = ctx->blas;
+    pthread_mutex_lock(&p->lock);
+    int got = p->idle > 0;
+    if (got) *h = p->free[--p->idle];
+    pthread_mutex_unlock(&p->lock);
+    return got ? BRG_OK : handle_create(ctx, h);
+}
+
+void handle_give(const dev_ctx *ctx, blas_handle h)
+{
+    blas_pool *p = ctx->blas;
+    pthread_mutex_lock(&p->lock);
+    int kept = p->idle < BLAS_POOL_KEEP;
+    if (kept) p->free[p->idle++] = h;
+    pthread_mutex_unlock(&p->lock);
+    if (!kept) handle_destroy(h);
+}
+
+} // namespace
+#endif
 
 brg_status gemm_nt_tiled(const dev_ctx *ctx, const float *a, const float *b, float *c, int64_t m,
                          int64_t n, int64_t k)
@@ -109,29 +186,76 @@ const char *gemm_stand_in(const dev_ctx *ctx)
 #endif
 }
 
+brg_status gemm_open(dev_ctx *ctx)
+{
+    ctx->blas = nullptr;
+#if !defined(BRG_HIP_BUILD)
+    ctx->blas = new (std::nothrow) blas_pool;
+    if (!ctx->blas) return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "GEMM handle pool");
+    ctx->blas->idle = 0;
+    pthread_mutex_init(&ctx->blas->lock, nullptr);
+#endif
+    return BRG_OK;
+}
+
+void gemm_close(dev_ctx *ctx)
+{
+#if !defined(BRG_HIP_BUILD)
+    blas_pool *p = ctx->blas;
+    if (!p) return;
+    for (int i = 0; i < p->idle; i++) handle_destroy(p->free[i]);
+    pthread_mutex_destroy(&p->lock);
+    delete p;
+#endif
+    ctx->blas = nullptr;
+}
+
+#if defined(BRG_EMU_BUILD)
+/* tf32 as tensor cores may form it: the top 10 of fp32's 23 stored mantissa
+ * bits, the rest dropped (truncation; rounding to nearest would err half as
+ * much). brg_topk_screen_error must hold for this model. */
+std::vector<float> truncated_tf32(const float *x, size_t n)
+{
+    std::vector<float> t(n);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, &x[i], sizeof bits);
+        bits &= 0xffffe000u;
+        memcpy(&t[i], &bits, sizeof bits);
+    }
+    return t;
+}
+#endif
+
 brg_status gemm_nt(const dev_ctx *ctx, const float *a, const float *b, float *c, int64_t m,
                    int64_t n, int64_t k, int allow_tf32)
 {
 #if defined(BRG_EMU_BUILD)
-    (void)allow_tf32;
     if (ctx->warp_size != 32) return gemm_nt_tiled(ctx, a, b, c, m, n, k); /* the HIP path */
+    std::vector<float> ta, tb; /* may throw: caught by the slot (backend.cu), before a handle is out */
+    if (allow_tf32) {
+        ta = truncated_tf32(a, (size_t)(m * k));
+        tb = truncated_tf32(b, (size_t)(n * k));
+        a = ta.data();
+        b = tb.data();
+    }
+    blas_handle h = nullptr;
+    brg_status st = handle_take(ctx, &h);
+    if (st != BRG_OK) return st;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)k, b,
                 (int)k, 0.0f, c, (int)n);
+    handle_give(ctx, h);
     return BRG_OK;
 #elif defined(BRG_HIP_BUILD)
     (void)allow_tf32;
     return gemm_nt_tiled(ctx, a, b, c, m, n, k);
 #else
-    cublasHandle_t h = nullptr;
-    brg_status st = handle_for(ctx, &h);
+    blas_handle h = nullptr;
+    brg_status st = handle_take(ctx, &h);
     if (st != BRG_OK) return st;
-    BRG_CUBLAS_CHECK(cublasSetStream(h, cudaStreamPerThread));
-    BRG_CUBLAS_CHECK(cublasSetMathMode(h, allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
-    const float one = 1.0f, zero = 0.0f;
-    /* Row-major C = A B^T is column-major C^T = B A^T. */
-    BRG_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, (int)n, (int)m, (int)k, &one, b, (int)k,
-                                 a, (int)k, &zero, c, (int)n));
-    return BRG_OK;
+    st = cublas_gemm_nt(ctx, h, a, b, c, m, n, k, allow_tf32);
+    handle_give(ctx, h);
+    return st;
 #endif
 }
 

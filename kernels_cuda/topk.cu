@@ -595,9 +595,14 @@ struct scratch {
     brg_status get(T **out, size_t count, const char *what)
     {
         *out = nullptr;
+        try {
+            ptrs.reserve(ptrs.size() + 1); /* before the device memory: nothing to lose if it throws */
+        } catch (...) {
+            return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "%s: out of host memory", what);
+        }
         cudaError_t e = cudaMallocAsync(out, count * sizeof(T) + 1, cudaStreamPerThread);
         if (e != cudaSuccess) return dev_error(e, what, __FILE__, __LINE__);
-        ptrs.push_back((void *)*out);
+        ptrs.push_back((void *)*out); /* cannot throw: room was reserved */
         return BRG_OK;
     }
 };
@@ -653,7 +658,10 @@ brg_status exhaustive(const dev_ctx *ctx, const brg_topk_call *c, const float *q
 /* Device memory per tile: two score tiles (one the GEMM writes while the
  * other is selected from), R, flags; and the exhaustive path's buffers for
  * one query (sorting needs about twice its input). A tile's columns stay
- * below 2^31, so that kp + column fits a candidate's 32-bit slot. */
+ * within BRG_TOPK_DEVICE_TB_MAX, so that the GEMM's int dimensions, the int
+ * counters of the selection and kp + column in a 32-bit slot all fit. */
+static_assert(BRG_TOPK_DEVICE_TB_MAX + 2 * CAP <= INT32_MAX,
+              "tile columns, with the candidates kept, must fit int");
 brg_topk_costs device_costs(const brg_topk_call *c, int64_t kp, int large)
 {
     brg_topk_costs k;
@@ -665,7 +673,7 @@ brg_topk_costs device_costs(const brg_topk_call *c, int64_t kp, int large)
     if (large) k.per_query += 2 * row_bytes;
     k.per_score = large ? 0 : 2 * sizeof(float);
     k.tq_max = 65535;
-    k.tb_max = (int64_t)1 << 31;
+    k.tb_max = BRG_TOPK_DEVICE_TB_MAX;
     k.tb_min = large ? 0 : 4096;
     return k;
 }
@@ -900,8 +908,13 @@ brg_status sort_pairs_desc(const dev_ctx *ctx, double *keys, int64_t *values, in
     std::vector<double> k(n);
     std::vector<int64_t> v(n);
     std::vector<size_t> order((size_t)seg_len);
-    BRG_CUDA_CHECK(cudaMemcpy(k.data(), keys, n * sizeof(double), cudaMemcpyDeviceToHost));
-    BRG_CUDA_CHECK(cudaMemcpy(v.data(), values, n * sizeof(int64_t), cudaMemcpyDeviceToHost));
+    /* On the stream that wrote them (not the null stream, which need not wait
+     * for a per-thread stream on HIP), and waited for. */
+    BRG_CUDA_CHECK(cudaMemcpyAsync(k.data(), keys, n * sizeof(double), cudaMemcpyDeviceToHost,
+                                   cudaStreamPerThread));
+    BRG_CUDA_CHECK(cudaMemcpyAsync(v.data(), values, n * sizeof(int64_t), cudaMemcpyDeviceToHost,
+                                   cudaStreamPerThread));
+    BRG_CUDA_CHECK(cudaStreamSynchronize(cudaStreamPerThread));
     std::vector<double> ks(n);
     std::vector<int64_t> vs(n);
     for (int64_t s = 0; s < segments; s++) {
@@ -914,8 +927,11 @@ brg_status sort_pairs_desc(const dev_ctx *ctx, double *keys, int64_t *values, in
             vs[base + i] = v[base + order[i]];
         }
     }
-    BRG_CUDA_CHECK(cudaMemcpy(keys, ks.data(), n * sizeof(double), cudaMemcpyHostToDevice));
-    BRG_CUDA_CHECK(cudaMemcpy(values, vs.data(), n * sizeof(int64_t), cudaMemcpyHostToDevice));
+    BRG_CUDA_CHECK(cudaMemcpyAsync(keys, ks.data(), n * sizeof(double), cudaMemcpyHostToDevice,
+                                   cudaStreamPerThread));
+    BRG_CUDA_CHECK(cudaMemcpyAsync(values, vs.data(), n * sizeof(int64_t), cudaMemcpyHostToDevice,
+                                   cudaStreamPerThread));
+    BRG_CUDA_CHECK(cudaStreamSynchronize(cudaStreamPerThread)); /* ks and vs die at return */
     return BRG_OK;
 }
 #else

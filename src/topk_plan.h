@@ -30,6 +30,12 @@ typedef struct brg_topk_costs {
     int64_t tb_min;          /* database rows a tile should have to be worth a call; 0: 1 */
 } brg_topk_costs;
 
+/* The widest database tile a GPU backend plans: a tile's column count goes
+ * to int (the GEMM library's dimensions, the selection's shared counters)
+ * and kp + column to a 32-bit candidate slot, so tiles stay at 2^30 columns
+ * and below, far from both limits. */
+#define BRG_TOPK_DEVICE_TB_MAX ((int64_t)1 << 30)
+
 typedef struct brg_topk_plan {
     int64_t tq, tb;          /* rows per tile: 1 <= tq <= nq, 1 <= tb <= nb */
     size_t bytes;            /* bytes(tq, tb) <= budget */

@@ -117,6 +117,21 @@ START_TEST(planner_fits_the_37_gib_shape_in_64_mib_on_the_cpu)
 }
 END_TEST
 
+/* A GPU's database tiles stay within BRG_TOPK_DEVICE_TB_MAX columns (their
+ * counts reach int and 32-bit slots), however many rows the database has
+ * and however large the budget: 2^33 rows of a 1-float dimension with 8
+ * bytes per score fit a 1 TiB budget in one tile were it not capped. */
+START_TEST(planner_caps_device_tiles_below_int_range)
+{
+    brg_topk_costs c = costs(4096, 64, 0, 8);
+    c.tb_max = BRG_TOPK_DEVICE_TB_MAX;
+    brg_topk_plan p;
+    BRG_ASSERT_OK(brg_topk_plan_make(1, (int64_t)1 << 33, &c, (size_t)1 << 40, &p));
+    ck_assert_int_eq(p.tb, BRG_TOPK_DEVICE_TB_MAX);
+    ck_assert(BRG_TOPK_DEVICE_TB_MAX + 8192 < INT32_MAX); /* room for kp + column */
+}
+END_TEST
+
 static Suite *planner_suite(void)
 {
     Suite *s = suite_create("planner");
@@ -128,6 +143,7 @@ static Suite *planner_suite(void)
     tcase_add_test(tc, planner_grows_tiles_with_the_budget);
     tcase_add_test(tc, planner_reports_overflowing_costs);
     tcase_add_test(tc, planner_fits_the_37_gib_shape_in_64_mib_on_the_cpu);
+    tcase_add_test(tc, planner_caps_device_tiles_below_int_range);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -257,6 +257,43 @@ START_TEST(topk_rescoring_stops_only_beyond_the_error_bound)
 }
 END_TEST
 
+/* With allow_tf32, tensor cores may truncate each input to 10 mantissa bits
+ * (2^-10 of itself), which the emulated device models. The query and row 12
+ * are 64 x (1 + 2^-10 - 2^-23): both truncate to 1, so row 12 screens 64,
+ * about 2^-9 of |q||b| below its exact 64 (1 + 2^-10 - 2^-23)^2 = 64.1249.
+ * Row 0 holds 33 x (1 + 2^-10) and 31 ones, exact in tf32: it screens
+ * 64.0322 and is exactly 64.0947. Rows 1-8 hold one 1 + 2^-10 and 63 ones:
+ * they screen 64.00098, just above row 12, so that rows 0-8 are the 9
+ * candidates of k = 1 and row 12 is left out below a threshold of 64.00098.
+ * A margin of 2^-10 of |q||b| (round-to-nearest inputs: 0.0629) would prove
+ * row 0 (64.00098 + 0.0629 < 64.0947), the wrong answer; the truncation
+ * bound (2^-9: 0.1256) cannot, and the exhaustive pass returns row 12. */
+START_TEST(topk_tf32_bound_holds_for_truncated_inputs)
+{
+    enum { NB = 16, DIM = 64 };
+    const float near = 1.0f + 0x1p-10f - 0x1p-23f, up = 1.0f + 0x1p-10f;
+    problem p = make_problem(1, NB, DIM, 1, 31);
+    p.metric = BRG_METRIC_INNER_PRODUCT;
+    memset(p.db, 0, sizeof(float) * NB * DIM);
+    for (int d = 0; d < DIM; d++) {
+        p.q[d] = near;
+        p.db[12 * DIM + d] = near;
+        p.db[d] = d < 33 ? up : 1.0f;
+        for (int r = 1; r < 9; r++) p.db[r * DIM + d] = d == 0 ? up : 1.0f;
+    }
+    for (int tf32 = 0; tf32 <= 1; tf32++) {
+        brg_topk_options o = options(BRG_METRIC_INNER_PRODUCT, 0);
+        o.allow_tf32 = tf32;
+        float s;
+        int64_t i;
+        BRG_ASSERT_OK(brg_cosine_topk_f32(brg_test_dev, p.q, 1, p.db, NB, DIM, 1, &o, &s, &i));
+        ck_assert_msg(i == 12, "allow_tf32 = %d: row %lld, score %.9g", tf32, (long long)i, s);
+        check_against_oracle(&p, &s, &i);
+    }
+    free_problem(&p);
+}
+END_TEST
+
 /* Products beyond the float range overflow the fp32 screening to +-Inf or
  * NaN; such rows must still be ranked by their exact scores (found by
  * fuzzing: a row screening -Inf was dropped). */
@@ -647,6 +684,7 @@ static Suite *topk_suite(void)
     tcase_add_test(tc, topk_ranks_rows_whose_fp32_products_overflow);
     tcase_add_test(tc, topk_seeded_thresholds_keep_tied_and_overflowing_rows);
     tcase_add_test(tc, topk_rescoring_stops_only_beyond_the_error_bound);
+    tcase_add_test(tc, topk_tf32_bound_holds_for_truncated_inputs);
     tcase_add_test(tc, topk_zero_vectors_have_similarity_zero);
     tcase_add_test(tc, topk_results_do_not_depend_on_the_budget);
     tcase_add_test(tc, topk_matches_oracle_and_cpu_at_every_warp_queue_size);

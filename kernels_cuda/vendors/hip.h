@@ -2,7 +2,8 @@
  * GPUs, with cuda* names mapped to hip* (as ggml does). ROCm 5.2 has no
  * *_sync warp intrinsics: a wavefront runs in lockstep, so the mask is
  * dropped. Warps are 64 wide on CDNA (gfx90a), 32 on RDNA (gfx1030); device
- * code reads warpSize, host code asks the device. */
+ * code reads warpSize, host code asks the device. Stream-ordered allocation
+ * is replaced by plain hipMalloc/hipFree (below). */
 #ifndef BRG_VENDOR_HIP_H
 #define BRG_VENDOR_HIP_H
 
@@ -36,10 +37,14 @@ typedef unsigned long long brg_lanemask_t;
 #define cudaGetDevice hipGetDevice
 #define cudaDeviceProp hipDeviceProp_t
 #define cudaGetDeviceProperties hipGetDeviceProperties
+#define cudaDriverGetVersion hipDriverGetVersion
+#define cudaRuntimeGetVersion hipRuntimeGetVersion
 #define cudaMalloc hipMalloc
-#define cudaMallocAsync hipMallocAsync
+/* hipMallocAsync/hipFreeAsync are unreliable on ROCm 5.2: plain hipMalloc and
+ * hipFree, which synchronise, stand in for the stream-ordered pair. */
+#define cudaMallocAsync(p, n, s) hipMalloc((p), (n))
 #define cudaFree hipFree
-#define cudaFreeAsync hipFreeAsync
+#define cudaFreeAsync(p, s) hipFree(p)
 #define cudaMemcpy hipMemcpy
 #define cudaMemcpyAsync hipMemcpyAsync
 #define cudaMemcpyKind hipMemcpyKind
@@ -77,6 +82,11 @@ typedef unsigned long long brg_lanemask_t;
 #define __any_sync(mask, pred) __any(pred)
 #define __all_sync(mask, pred) __all(pred)
 #define __activemask() __ballot(1)
-#define __syncwarp(...) __builtin_amdgcn_wave_barrier()
+/* A wavefront runs in lockstep, but its lanes' shared-memory writes are
+ * ordered for each other only by fences: release, the wave barrier, acquire
+ * (as ROCm's own __syncwarp does in later releases). */
+#define __syncwarp(...)                                                                  \
+    (__builtin_amdgcn_fence(__ATOMIC_RELEASE, "wavefront"), __builtin_amdgcn_wave_barrier(), \
+     __builtin_amdgcn_fence(__ATOMIC_ACQUIRE, "wavefront"))
 
 #endif
