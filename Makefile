@@ -7,7 +7,7 @@ BENCH_ARGS ?=
 # nvcc lives outside PATH in NVIDIA's default install.
 export PATH := $(PATH):/usr/local/cuda/bin
 
-.PHONY: all deps build test bench sanitize tsan fuzz valgrind install clean
+.PHONY: all deps build test bench sanitize tsan fuzz valgrind gpu-kit install clean
 
 all: build
 
@@ -72,8 +72,14 @@ fuzz:
 	  [ $$rc -eq 0 ] || { echo "fuzz_$$h found a crash: build-fuzz/fuzz-$$h.log"; exit 1; }; \
 	done
 
+# The GPU proof kit (docs/gpu-results.md): the bundle for a lent GPU machine,
+# then its dry run on emu:32 with Debian's libraries hidden.
+gpu-kit: deps
+	scripts/gpu-kit build build-gpu-kit/kit
+	scripts/gpu-kit dry-run build-gpu-kit/kit
+
 install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build-fuzz
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-gpu-kit

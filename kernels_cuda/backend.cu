@@ -96,10 +96,11 @@ brg_status open(int index, void **out, char *name, size_t cap)
         delete ctx;
         return st;
     }
-    int used = snprintf(name, cap, "%s (%d SMs, warp %d, %.1f GiB, compute %d.%d", prop.name,
-                        ctx->sm_count, ctx->warp_size, (double)prop.totalGlobalMem / (1u << 30),
-                        prop.major, prop.minor);
+    int used = snprintf(name, cap, "%s (%d SMs, warp %d, %.1f GiB", prop.name, ctx->sm_count,
+                        ctx->warp_size, (double)prop.totalGlobalMem / (1u << 30));
 #if !defined(BRG_EMU_BUILD)
+    if (used >= 0 && (size_t)used < cap)
+        used += snprintf(name + used, cap - (size_t)used, ", compute %d.%d", prop.major, prop.minor);
     int driver = 0, runtime = 0;
     (void)cudaDriverGetVersion(&driver);
     (void)cudaRuntimeGetVersion(&runtime);
