@@ -73,6 +73,10 @@ typedef struct brg_backend_i {
      * offset + n fits int64_t. */
     brg_status (*fill_uniform)(void *ctx, brg_dtype dtype, uint64_t seed, uint64_t stream,
                                int64_t offset, int64_t n, void *out);
+    /* c[m x n] = a[m x k] . b[n x k]^T in fp32, row-major (ops.h's
+     * brg_matmul_nt); 1 <= m, n, k <= INT32_MAX. */
+    brg_status (*gemm_nt)(void *ctx, const float *a, const float *b, float *c, int64_t m, int64_t n,
+                          int64_t k, int allow_tf32);
 } brg_backend_i;
 
 /* The CPU backend's table, built into the core. The GPU backends and the

@@ -32,6 +32,12 @@ struct brg_tensor {
 };
 
 void brg_device_retain(brg_device *dev);
+
+/* Two handles of one device (the same backend and index). */
+static inline int brg_same_device(const brg_device *a, const brg_device *b)
+{
+    return a == b || (a->be == b->be && a->index == b->index);
+}
 void brg_device_release(brg_device *dev);
 
 /* Device scratch memory released in one place; NULL-safe. */

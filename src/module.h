@@ -30,7 +30,7 @@
 extern "C" {
 #endif
 
-#define BRG_MODULE_ABI 1u
+#define BRG_MODULE_ABI 2u /* 2: the gemm_nt slot */
 
 /* What the core lends a module. */
 typedef struct brg_host_api {

@@ -9,11 +9,6 @@
 #include "mean_plan.h"
 #include "staging.h"
 
-static int same_device(const brg_device *a, const brg_device *b)
-{
-    return a == b || (a->be == b->be && a->index == b->index);
-}
-
 /* Shared checks of a tensor op's operands: non-NULL, one device, float
  * dtype, out not sharing x's storage, kernel present. */
 static brg_status check_mean_operands(const brg_tensor *x, const brg_tensor *out)
@@ -21,7 +16,7 @@ static brg_status check_mean_operands(const brg_tensor *x, const brg_tensor *out
     BRG_CHECK_ARG(x, "x is NULL");
     BRG_CHECK_ARG(out, "out is NULL");
     brg_device *dx = x->storage->dev, *dout = out->storage->dev;
-    if (!same_device(dx, dout))
+    if (!brg_same_device(dx, dout))
         return BRG_ERROR(BRG_ERR_INVALID_ARG, "x is on %s but out is on %s", dx->spec, dout->spec);
     if (x->dtype != BRG_F32 && x->dtype != BRG_F64)
         return BRG_ERROR(BRG_ERR_DTYPE, "mean needs f32 or f64, x is %s", brg_dtype_name(x->dtype));

@@ -176,8 +176,7 @@ static brg_status check_matrix(const brg_tensor *t, const char *name, brg_dtype 
 
 static int same_device(const brg_tensor *a, const brg_tensor *b)
 {
-    const brg_device *x = a->storage->dev, *y = b->storage->dev;
-    return x->be == y->be && x->index == y->index;
+    return brg_same_device(a->storage->dev, b->storage->dev);
 }
 
 brg_status brg_topk(const brg_tensor *queries, const brg_tensor *db, int64_t k,

@@ -54,6 +54,24 @@ BRG_API brg_status brg_mean_rows_f32(brg_device *dev, const float *x, int64_t ro
 BRG_API brg_status brg_mean_chunks_f64(brg_device *dev, const double *x, int64_t n,
                                int64_t chunks, double *out);
 
+/* ---- matrix product ---------------------------------------------------------- */
+
+typedef struct brg_matmul_options { /* zero-initialised means defaults */
+    int allow_tf32;                 /* 0: full fp32 products; 1: tensor-core tf32 where the device has it */
+} brg_matmul_options;
+
+/* c = a . b^T in fp32: a is m x k, b is n x k, c is m x n, all 2-D f32
+ * tensors on one device; c must not share storage with a or b. The
+ * similarity matrix that top-k never builds, for shapes that fit, and the
+ * device's GEMM rate, which the bench measures with it. The device's own
+ * GEMM computes it (OpenBLAS sgemm on the CPU, cuBLAS on CUDA, brigade's
+ * tiled kernel on HIP), so results are fp32 sums, not exact, and may differ
+ * in the last bits between devices. m, n and k fit int (the GEMM libraries'
+ * dimensions; else BRG_ERR_UNSUPPORTED); k >= 1; m or n of 0 does nothing.
+ * opts NULL means defaults. */
+BRG_API brg_status brg_matmul_nt(const brg_tensor *a, const brg_tensor *b,
+                                 const brg_matmul_options *opts, brg_tensor *c);
+
 /* ---- cosine top-k ------------------------------------------------------------
 
  * For each of nq queries, the k database rows most similar to it:
