@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "brigade/brigade.h"
+#include "workloads.h"
 
 enum {
     BRG_BENCH_MAX_LIST = 16,     /* --workload and --runner entries */

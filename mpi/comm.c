@@ -73,13 +73,3 @@ brg_status brg_mpi_agree(MPI_Comm comm, int rank, int size, brg_status local)
     text[sizeof text - 1] = '\0';
     return BRG_ERROR(status, "rank %d of %d: %s", failed, size, text);
 }
-
-brg_status brg_mpi_bytes_of(int64_t count, size_t elem, size_t *bytes, const char *what)
-{
-    if (count < 0)
-        return BRG_ERROR(BRG_ERR_INVALID_ARG, "%s: negative element count %lld", what, (long long)count);
-    if ((uint64_t)count > SIZE_MAX || __builtin_mul_overflow((size_t)count, elem, bytes))
-        return BRG_ERROR(BRG_ERR_OVERFLOW, "%s: %lld elements of %zu bytes overflow size_t", what,
-                         (long long)count, elem);
-    return BRG_OK;
-}

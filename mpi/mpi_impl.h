@@ -8,17 +8,7 @@
 #include <mpi.h>
 
 #include "brigade/mpi.h"
-
-/* brigade_mpi uses only brigade's public API: its errors are recorded with
- * brg_error_set, so brg_last_error() reads the same as for the core. */
-#define BRG_ERROR(status, ...) brg_error_set((status), __VA_ARGS__)
-#define BRG_CHECK_ARG(cond, ...)                                                  \
-    do {                                                                          \
-        if (!(cond)) return BRG_ERROR(BRG_ERR_INVALID_ARG, __VA_ARGS__);          \
-    } while (0)
-
-/* count (>= 0) elements of elem bytes into *bytes; BRG_ERR_OVERFLOW naming what. */
-brg_status brg_mpi_bytes_of(int64_t count, size_t elem, size_t *bytes, const char *what);
+#include "layered.h" /* brigade_mpi uses only brigade's public API */
 
 /* A candidate: its exact score (the double the core ranks by) and global row.
  * Merging by the exact score, not its float rounding, keeps the order of the

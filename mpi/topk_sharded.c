@@ -94,11 +94,11 @@ static brg_status check_shard(const float *db, int64_t nb_local, int64_t offset,
         return BRG_ERROR(BRG_ERR_UNSUPPORTED, "dim %lld is beyond MPI's int counts", (long long)dim);
     BRG_CHECK_ARG(db || nb_local == 0, "db is NULL but nb_local is %lld", (long long)nb_local);
     int64_t end, n;
-    size_t bytes;
+    size_t bytes = 0;
     if (__builtin_add_overflow(offset, nb_local, &end))
         return BRG_ERROR(BRG_ERR_OVERFLOW, "offset + nb_local overflows int64");
     if (__builtin_mul_overflow(nb_local, dim, &n)) return BRG_ERROR(BRG_ERR_OVERFLOW, "nb_local * dim overflows");
-    return brg_mpi_bytes_of(n, sizeof(float), &bytes, "db");
+    return brg_layered_bytes_of(n, sizeof(float), &bytes, "db");
 }
 
 /* Fill ix (not its comm) from a shard and open its device. */
@@ -141,9 +141,9 @@ static brg_status check_search(const brg_mpi_index *ix, const brg_mpi_options *o
 
 static void *alloc_array(int64_t count, size_t elem, const char *what, brg_status *st)
 {
-    size_t bytes;
+    size_t bytes = 0;
     if (*st != BRG_OK || count == 0) return NULL;
-    *st = brg_mpi_bytes_of(count, elem, &bytes, what);
+    *st = brg_layered_bytes_of(count, elem, &bytes, what);
     void *p = *st == BRG_OK ? malloc(bytes) : NULL;
     if (*st == BRG_OK && !p) *st = BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "%s: %zu bytes", what, bytes);
     return p;

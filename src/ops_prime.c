@@ -1,6 +1,6 @@
 /* is_prime over a range or of one value many times: argument checks, and
  * the one-call helpers that stage results through a GPU's memory. */
-#include "brigade/workloads.h"
+#include "brigade/ops.h"
 #include "core.h"
 #include "error.h"
 #include "prime.h"

@@ -140,6 +140,25 @@ brg_status brg_tensor_to_host(const brg_tensor *t, void *dst, size_t dst_capacit
     return dev->be->copy_d2h(dev->ctx, dst, t->storage->data, bytes);
 }
 
+brg_status brg_tensor_to_host_range(const brg_tensor *t, int64_t first, int64_t count, void *dst,
+                                    size_t dst_capacity)
+{
+    BRG_CHECK_ARG(t, "tensor is NULL");
+    if (first < 0 || count < 0 || first > t->numel || count > t->numel - first)
+        return BRG_ERROR(BRG_ERR_INVALID_ARG, "elements [%lld, %lld + %lld) are not inside the "
+                         "tensor's %lld", (long long)first, (long long)first, (long long)count,
+                         (long long)t->numel);
+    size_t esize = brg_dtype_size(t->dtype), bytes = (size_t)count * esize;
+    if (dst_capacity < bytes)
+        return BRG_ERROR(BRG_ERR_INVALID_ARG, "dst_capacity %zu is below the %zu bytes asked for",
+                         dst_capacity, bytes);
+    if (bytes == 0) return BRG_OK;
+    BRG_CHECK_ARG(dst, "dst is NULL");
+    brg_device *dev = t->storage->dev;
+    return dev->be->copy_d2h(dev->ctx, dst, (const char *)t->storage->data + (size_t)first * esize,
+                             bytes);
+}
+
 brg_status brg_tensor_copy(brg_tensor *dst, const brg_tensor *src)
 {
     BRG_CHECK_ARG(dst && src, "dst or src is NULL");

@@ -41,8 +41,8 @@ START_TEST(the_device_fill_of_seed_0_starts_with_the_known_answer_converted)
 {
     float f[4];
     double d[2];
-    BRG_ASSERT_OK(brg_fill_uniform_f32(brg_test_dev, f, 4, 0));
-    BRG_ASSERT_OK(brg_fill_uniform_f64(brg_test_dev, d, 2, 0));
+    BRG_ASSERT_OK(brg_fill_uniform_f32(brg_test_dev, f, 4, 0, NULL));
+    BRG_ASSERT_OK(brg_fill_uniform_f64(brg_test_dev, d, 2, 0, NULL));
     for (int k = 0; k < 4; k++) ck_assert_float_eq(f[k], (float)(kat_zero[k] >> 8) * 0x1p-24f);
     for (int j = 0; j < 2; j++) {
         uint64_t bits = ((uint64_t)kat_zero[2 * j] << 21) | (kat_zero[2 * j + 1] >> 11);
@@ -59,10 +59,10 @@ static void check_same_as_cpu(int64_t n, uint64_t seed, brg_device *cpu)
 {
     float *f = xmalloc((size_t)n * sizeof *f), *fc = xmalloc((size_t)n * sizeof *fc);
     double *d = xmalloc((size_t)n * sizeof *d), *dc = xmalloc((size_t)n * sizeof *dc);
-    BRG_ASSERT_OK(brg_fill_uniform_f32(brg_test_dev, f, n, seed));
-    BRG_ASSERT_OK(brg_fill_uniform_f32(cpu, fc, n, seed));
-    BRG_ASSERT_OK(brg_fill_uniform_f64(brg_test_dev, d, n, seed));
-    BRG_ASSERT_OK(brg_fill_uniform_f64(cpu, dc, n, seed));
+    BRG_ASSERT_OK(brg_fill_uniform_f32(brg_test_dev, f, n, seed, NULL));
+    BRG_ASSERT_OK(brg_fill_uniform_f32(cpu, fc, n, seed, NULL));
+    BRG_ASSERT_OK(brg_fill_uniform_f64(brg_test_dev, d, n, seed, NULL));
+    BRG_ASSERT_OK(brg_fill_uniform_f64(cpu, dc, n, seed, NULL));
     ck_assert_msg(memcmp(f, fc, (size_t)n * sizeof *f) == 0, "%s f32 n=%lld seed=%llu differs",
                   brg_test_spec, (long long)n, (unsigned long long)seed);
     ck_assert_msg(memcmp(d, dc, (size_t)n * sizeof *d) == 0, "%s f64 n=%lld seed=%llu differs",
@@ -113,8 +113,8 @@ START_TEST(values_are_in_0_1_on_the_documented_grid_and_look_uniform)
     enum { n = 200000, buckets = 16 };
     float *f = xmalloc(n * sizeof *f);
     double *d = xmalloc(n * sizeof *d);
-    BRG_ASSERT_OK(brg_fill_uniform_f32(brg_test_dev, f, n, 99));
-    BRG_ASSERT_OK(brg_fill_uniform_f64(brg_test_dev, d, n, 99));
+    BRG_ASSERT_OK(brg_fill_uniform_f32(brg_test_dev, f, n, 99, NULL));
+    BRG_ASSERT_OK(brg_fill_uniform_f64(brg_test_dev, d, n, 99, NULL));
     int64_t cf[buckets] = {0}, cd[buckets] = {0};
     for (int i = 0; i < n; i++) {
         ck_assert(f[i] >= 0.0f && f[i] < 1.0f && d[i] >= 0.0 && d[i] < 1.0);
@@ -139,8 +139,8 @@ END_TEST
 START_TEST(different_seeds_give_different_streams)
 {
     double a[8], b[8];
-    BRG_ASSERT_OK(brg_fill_uniform_f64(brg_test_dev, a, 8, 1));
-    BRG_ASSERT_OK(brg_fill_uniform_f64(brg_test_dev, b, 8, 2));
+    BRG_ASSERT_OK(brg_fill_uniform_f64(brg_test_dev, a, 8, 1, NULL));
+    BRG_ASSERT_OK(brg_fill_uniform_f64(brg_test_dev, b, 8, 2, NULL));
     for (int i = 0; i < 8; i++) ck_assert(a[i] != b[i]);
 }
 END_TEST
@@ -155,20 +155,20 @@ START_TEST(the_tensor_fill_equals_the_helper)
     BRG_ASSERT_OK(brg_tensor_create(brg_test_dev, BRG_F32, 2, shape, &tf));
     BRG_ASSERT_OK(brg_tensor_create(brg_test_dev, BRG_F64, 2, shape, &td));
     BRG_ASSERT_OK(brg_tensor_create(brg_test_dev, BRG_I32, 2, shape, &ti));
-    BRG_ASSERT_OK(brg_fill_uniform(tf, 5));
-    BRG_ASSERT_OK(brg_fill_uniform(td, 5));
-    BRG_ASSERT_STATUS(brg_fill_uniform(ti, 5), BRG_ERR_DTYPE);
-    BRG_ASSERT_STATUS(brg_fill_uniform(NULL, 5), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_OK(brg_fill_uniform(tf, 5, NULL));
+    BRG_ASSERT_OK(brg_fill_uniform(td, 5, NULL));
+    BRG_ASSERT_STATUS(brg_fill_uniform(ti, 5, NULL), BRG_ERR_DTYPE);
+    BRG_ASSERT_STATUS(brg_fill_uniform(NULL, 5, NULL), BRG_ERR_INVALID_ARG);
     BRG_ASSERT_OK(brg_tensor_to_host(tf, f, (size_t)n * sizeof *f));
     BRG_ASSERT_OK(brg_tensor_to_host(td, d, (size_t)n * sizeof *d));
-    BRG_ASSERT_OK(brg_fill_uniform_f32(brg_test_dev, want_f, n, 5));
-    BRG_ASSERT_OK(brg_fill_uniform_f64(brg_test_dev, want_d, n, 5));
+    BRG_ASSERT_OK(brg_fill_uniform_f32(brg_test_dev, want_f, n, 5, NULL));
+    BRG_ASSERT_OK(brg_fill_uniform_f64(brg_test_dev, want_d, n, 5, NULL));
     ck_assert(memcmp(f, want_f, (size_t)n * sizeof *f) == 0);
     ck_assert(memcmp(d, want_d, (size_t)n * sizeof *d) == 0);
     int64_t zero = 0;
     brg_tensor *empty;
     BRG_ASSERT_OK(brg_tensor_create(brg_test_dev, BRG_F64, 1, &zero, &empty));
-    BRG_ASSERT_OK(brg_fill_uniform(empty, 5));
+    BRG_ASSERT_OK(brg_fill_uniform(empty, 5, NULL));
     brg_tensor_free(empty);
     brg_tensor_free(tf);
     brg_tensor_free(td);
@@ -180,18 +180,68 @@ START_TEST(the_tensor_fill_equals_the_helper)
 }
 END_TEST
 
+/* A fill of stream s from element o is the stream's elements o, o + 1, ...:
+ * one fill equals the same stream made in two parts, on every device the
+ * CPU's bits, and the tensor form and a range read agree. */
+START_TEST(streams_and_offsets_continue_a_fill)
+{
+    enum { N = 1000, CUT = 391 };
+    double whole[N], parts[N], cpu_d[N];
+    float whole_f[N], parts_f[N];
+    brg_fill_options at0 = {7, 0}, at_cut = {7, CUT}, other = {8, 0};
+    BRG_ASSERT_OK(brg_fill_uniform_f64(brg_test_dev, whole, N, 11, &at0));
+    BRG_ASSERT_OK(brg_fill_uniform_f64(brg_test_dev, parts, CUT, 11, &at0));
+    BRG_ASSERT_OK(brg_fill_uniform_f64(brg_test_dev, parts + CUT, N - CUT, 11, &at_cut));
+    ck_assert(memcmp(whole, parts, sizeof whole) == 0);
+    BRG_ASSERT_OK(brg_fill_uniform_f32(brg_test_dev, whole_f, N, 11, &at0));
+    BRG_ASSERT_OK(brg_fill_uniform_f32(brg_test_dev, parts_f, CUT, 11, &at0));
+    BRG_ASSERT_OK(brg_fill_uniform_f32(brg_test_dev, parts_f + CUT, N - CUT, 11, &at_cut));
+    ck_assert(memcmp(whole_f, parts_f, sizeof whole_f) == 0);
+    brg_device *cpu;
+    BRG_ASSERT_OK(brg_device_open("cpu", &cpu));
+    BRG_ASSERT_OK(brg_fill_uniform_f64(cpu, cpu_d, N, 11, &at0));
+    brg_device_close(cpu);
+    ck_assert(memcmp(whole, cpu_d, sizeof whole) == 0);
+    BRG_ASSERT_OK(brg_fill_uniform_f64(brg_test_dev, parts, N, 11, &other));
+    int same = 0;
+    for (int i = 0; i < N; i++) same += whole[i] == parts[i];
+    ck_assert_int_lt(same, 5); /* another stream: another sequence */
+    BRG_ASSERT_OK(brg_fill_uniform_f64(brg_test_dev, parts, N, 11, NULL)); /* stream 0 */
+    ck_assert(memcmp(whole, parts, sizeof whole) != 0);
+
+    int64_t n = N - CUT;
+    brg_tensor *t;
+    BRG_ASSERT_OK(brg_tensor_create(brg_test_dev, BRG_F64, 1, &n, &t));
+    BRG_ASSERT_OK(brg_fill_uniform(t, 11, &at_cut));
+    double tail[3];
+    BRG_ASSERT_OK(brg_tensor_to_host_range(t, n - 3, 3, tail, sizeof tail));
+    ck_assert(memcmp(tail, whole + N - 3, sizeof tail) == 0);
+    BRG_ASSERT_STATUS(brg_tensor_to_host_range(t, n - 2, 3, tail, sizeof tail), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_tensor_to_host_range(t, -1, 1, tail, sizeof tail), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_tensor_to_host_range(t, 0, 3, tail, 2 * sizeof(double)), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_tensor_to_host_range(NULL, 0, 1, tail, sizeof tail), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_OK(brg_tensor_to_host_range(t, n, 0, NULL, 0)); /* nothing, at the end */
+    brg_fill_options bad = {0, -1}, past = {0, INT64_MAX - 2};
+    BRG_ASSERT_STATUS(brg_fill_uniform(t, 11, &bad), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_fill_uniform(t, 11, &past), BRG_ERR_OVERFLOW);
+    brg_tensor_free(t);
+    BRG_ASSERT_STATUS(brg_fill_uniform_f64(brg_test_dev, tail, 3, 11, &bad), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_fill_uniform_f32(brg_test_dev, whole_f, 3, 11, &past), BRG_ERR_OVERFLOW);
+}
+END_TEST
+
 START_TEST(bad_fill_arguments_return_their_status)
 {
     double d[4];
     float f[4];
-    BRG_ASSERT_STATUS(brg_fill_uniform_f64(NULL, d, 4, 0), BRG_ERR_INVALID_ARG);
-    BRG_ASSERT_STATUS(brg_fill_uniform_f32(NULL, f, 4, 0), BRG_ERR_INVALID_ARG);
-    BRG_ASSERT_STATUS(brg_fill_uniform_f64(brg_test_dev, d, -1, 0), BRG_ERR_INVALID_ARG);
-    BRG_ASSERT_STATUS(brg_fill_uniform_f64(brg_test_dev, NULL, 4, 0), BRG_ERR_INVALID_ARG);
-    BRG_ASSERT_STATUS(brg_fill_uniform_f32(brg_test_dev, NULL, 4, 0), BRG_ERR_INVALID_ARG);
-    BRG_ASSERT_STATUS(brg_fill_uniform_f64(brg_test_dev, d, INT64_MAX, 0), BRG_ERR_OVERFLOW);
-    BRG_ASSERT_STATUS(brg_fill_uniform_f32(brg_test_dev, f, INT64_MAX, 0), BRG_ERR_OVERFLOW);
-    BRG_ASSERT_OK(brg_fill_uniform_f64(brg_test_dev, NULL, 0, 0)); /* n == 0 does nothing */
+    BRG_ASSERT_STATUS(brg_fill_uniform_f64(NULL, d, 4, 0, NULL), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_fill_uniform_f32(NULL, f, 4, 0, NULL), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_fill_uniform_f64(brg_test_dev, d, -1, 0, NULL), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_fill_uniform_f64(brg_test_dev, NULL, 4, 0, NULL), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_fill_uniform_f32(brg_test_dev, NULL, 4, 0, NULL), BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_fill_uniform_f64(brg_test_dev, d, INT64_MAX, 0, NULL), BRG_ERR_OVERFLOW);
+    BRG_ASSERT_STATUS(brg_fill_uniform_f32(brg_test_dev, f, INT64_MAX, 0, NULL), BRG_ERR_OVERFLOW);
+    BRG_ASSERT_OK(brg_fill_uniform_f64(brg_test_dev, NULL, 0, 0, NULL)); /* n == 0 does nothing */
 }
 END_TEST
 
@@ -208,6 +258,7 @@ static Suite *fill_suite(void)
     tcase_add_test(tc, values_are_in_0_1_on_the_documented_grid_and_look_uniform);
     tcase_add_test(tc, different_seeds_give_different_streams);
     tcase_add_test(tc, the_tensor_fill_equals_the_helper);
+    tcase_add_test(tc, streams_and_offsets_continue_a_fill);
     tcase_add_test(tc, bad_fill_arguments_return_their_status);
     suite_add_tcase(s, tc);
     return s;

@@ -66,8 +66,8 @@ START_TEST(device_fills_are_random123_words_converted_as_documented)
     double *d = malloc(n * sizeof *d);
     ck_assert(f && d);
     for (int s = 0; s < 4; s++) {
-        BRG_ASSERT_OK(brg_fill_uniform_f32(brg_test_dev, f, n, seeds[s]));
-        BRG_ASSERT_OK(brg_fill_uniform_f64(brg_test_dev, d, n, seeds[s]));
+        BRG_ASSERT_OK(brg_fill_uniform_f32(brg_test_dev, f, n, seeds[s], NULL));
+        BRG_ASSERT_OK(brg_fill_uniform_f64(brg_test_dev, d, n, seeds[s], NULL));
         for (int64_t e = 0; e < n; e++) {
             philox4x32_ctr_t r = reference_block(seeds[s], 0, (uint64_t)e / 4);
             ck_assert_float_eq(f[e], (float)(r.v[e % 4] >> 8) * 0x1p-24f);

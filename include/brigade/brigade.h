@@ -8,6 +8,5 @@
 #include "tensor.h"
 #include "ops.h"
 #include "pool.h"
-#include "workloads.h"
 
 #endif

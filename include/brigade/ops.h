@@ -72,6 +72,60 @@ typedef struct brg_matmul_options { /* zero-initialised means defaults */
 BRG_API brg_status brg_matmul_nt(const brg_tensor *a, const brg_tensor *b,
                                  const brg_matmul_options *opts, brg_tensor *c);
 
+/* ---- the tutorial's Part 1 kernels: primes and uniform fills ---------------- */
+
+/* The tutorial's is_prime: n < 2 is not prime, 2 is, other even numbers are
+ * not, and an odd n is prime unless an odd i in [3, floor(sqrt(n))] divides
+ * it. Exact for every int64_t (floor(sqrt(n)) is computed in integers:
+ * no rounding error for n above 2^53); negative n is not prime. Returns 1
+ * or 0. Trial division: n near 2^62 takes seconds. */
+BRG_API int brg_is_prime(int64_t n);
+
+/* out[i] = brg_is_prime(start + i) for i in [0, n), one integer per GPU
+ * thread on a GPU. out: n caller-owned bytes on the host (staged through
+ * a GPU's memory). n == 0 does nothing. Errors: BRG_ERR_INVALID_ARG (dev
+ * NULL, n < 0, out NULL with n > 0), BRG_ERR_OVERFLOW (start + n - 1
+ * exceeds INT64_MAX), device errors. */
+BRG_API brg_status brg_is_prime_range(brg_device *dev, int64_t start, int64_t n, uint8_t *out);
+
+/* out[i] = brg_is_prime(value) for i in [0, n): the tutorial's prime_heavy,
+ * one item per GPU thread. As brg_is_prime_range otherwise. */
+BRG_API brg_status brg_is_prime_repeat(brg_device *dev, int64_t value, int64_t n, uint8_t *out);
+
+/* Uniform [0, 1) numbers: Philox4x32-10 (as Random123 defines it), from one
+ * portable implementation shared by every device, so the same seed gives
+ * bit-identical numbers on the CPU, CUDA, HIP and the emulated device.
+ * With key = seed and counter = {block, stream} (64 bits each), element e
+ * of the stream (seed, stream) is:
+ *   f32: word e % 4 of counter block e / 4, as (x >> 8) * 2^-24
+ *        (every value k * 2^-24 in [0, 1 - 2^-24]);
+ *   f64: words 2j and 2j+1 (j = e % 2) of block e / 2, as
+ *        ((x_2j << 21) | (x_2j+1 >> 11)) * 2^-53
+ *        (exactly 53 random bits; every value k * 2^-53 in [0, 1 - 2^-53]).
+ * Streams of one seed are independent sequences (one per task, say), and
+ * offset continues a stream where an earlier fill stopped. */
+typedef struct brg_fill_options {  /* zero-initialised means defaults */
+    uint64_t stream;               /* the stream of the seed; default 0 */
+    int64_t  offset;               /* out[i] is element offset + i; >= 0, default 0 */
+} brg_fill_options;
+
+/* out[i] = element offset + i of the stream (seed, opts->stream), for i in
+ * [0, n). out: n caller-owned host values (staged through a GPU's memory in
+ * batches). n == 0 does nothing; opts NULL means defaults. Errors:
+ * BRG_ERR_INVALID_ARG (dev NULL, n < 0, out NULL with n > 0, offset < 0),
+ * BRG_ERR_OVERFLOW (offset + n past INT64_MAX, or n values do not fit
+ * size_t bytes), device errors. */
+BRG_API brg_status brg_fill_uniform_f64(brg_device *dev, double *out, int64_t n, uint64_t seed,
+                                        const brg_fill_options *opts);
+BRG_API brg_status brg_fill_uniform_f32(brg_device *dev, float *out, int64_t n, uint64_t seed,
+                                        const brg_fill_options *opts);
+
+/* The tensor form: every element of t (f32 or f64, any shape, taken flat)
+ * as brg_fill_uniform_* would write it, in place on t's device. Errors:
+ * BRG_ERR_INVALID_ARG (t NULL, a bad offset), BRG_ERR_DTYPE (not f32 or
+ * f64), BRG_ERR_OVERFLOW. */
+BRG_API brg_status brg_fill_uniform(brg_tensor *t, uint64_t seed, const brg_fill_options *opts);
+
 /* ---- cosine top-k ------------------------------------------------------------
 
  * For each of nq queries, the k database rows most similar to it:

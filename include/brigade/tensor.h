@@ -53,6 +53,13 @@ BRG_API brg_status brg_tensor_from_host(brg_device *dev, brg_dtype dtype, int nd
  * (at least brg_tensor_bytes(t)). The caller keeps ownership of dst. */
 BRG_API brg_status brg_tensor_to_host(const brg_tensor *t, void *dst, size_t dst_capacity);
 
+/* Copy elements [first, first + count) of t, taken flat, to host memory dst
+ * of dst_capacity bytes (at least count elements): a part of a device
+ * tensor without moving the rest. BRG_ERR_INVALID_ARG when the range is
+ * not inside t. */
+BRG_API brg_status brg_tensor_to_host_range(const brg_tensor *t, int64_t first, int64_t count,
+                                            void *dst, size_t dst_capacity);
+
 /* Overwrite the tensor's contents from host memory; src_bytes must equal
  * brg_tensor_bytes(t). */
 BRG_API brg_status brg_tensor_copy_from_host(brg_tensor *t, const void *src, size_t src_bytes);

@@ -5,10 +5,10 @@
 #include "export.h"
 
 #define BRG_VERSION_MAJOR 0
-#define BRG_VERSION_MINOR 1
+#define BRG_VERSION_MINOR 2
 #define BRG_VERSION_PATCH 0
 #define BRG_VERSION_NUMBER (BRG_VERSION_MAJOR * 10000 + BRG_VERSION_MINOR * 100 + BRG_VERSION_PATCH)
-#define BRG_VERSION_STRING "0.1.0"
+#define BRG_VERSION_STRING "0.2.0"
 
 #ifdef __cplusplus
 extern "C" {

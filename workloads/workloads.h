@@ -1,5 +1,6 @@
-/* brigade — the tutorial's Part 1 workloads, and the kernels they run on
- * devices.
+/* The tutorial's Part 1 workloads: the bench's library of them (not part of
+ * libbrigade, which keeps the kernels they run: brg_is_prime_range,
+ * brg_is_prime_repeat and brg_fill_uniform in brigade/ops.h).
  *
  * Part 1 of the tutorial times Python's pools on six small functions. Each
  * is here as a named workload that a program (the bench) can list, prepare
@@ -23,18 +24,10 @@
  * data-parallel call: brg_is_prime_repeat, brg_is_prime_range, one
  * brg_fill_uniform per task on device memory, brg_mean_chunks_f64.
  *
- * Random numbers are Philox4x32-10 (as Random123 defines it), from one
- * portable implementation shared by every device, so the same seed gives
- * bit-identical numbers on the CPU, CUDA, HIP and the emulated device.
- * With key = seed and counter = {block, stream} (64 bits each):
- *   f32 element e: word e % 4 of counter block e / 4, as (x >> 8) * 2^-24
- *                  (every value k * 2^-24 in [0, 1 - 2^-24]);
- *   f64 element e: words 2j and 2j+1 (j = e % 2) of block e / 2, as
- *                  ((x_2j << 21) | (x_2j+1 >> 11)) * 2^-53
- *                  (exactly 53 random bits; every value k * 2^-53 in [0, 1 - 2^-53]).
- * brg_fill_uniform_* use stream 0; task i of file_write and big_alloc draws
- * from stream i + 1 of the workload's seed; mean_chunks's array is
- * brg_fill_uniform_f64(seed) of `size` elements.
+ * Random numbers are brigade's uniform fills (Philox4x32-10, the same bits
+ * on every device; brigade/ops.h): task i of file_write and big_alloc draws
+ * from stream i + 1 of the workload's seed; mean_chunks's array is stream 0
+ * of it, `size` elements.
  *
  * Thread safety: the registry is static and immutable. A prepared
  * workload is read-only while its tasks run, so every pool kind may run its
@@ -44,52 +37,17 @@
  * alongside anything, and different prepared workloads are independent.
  * brg_workload_ctx_free must not race with any of them. The kernels follow
  * device.h's rules. */
-#ifndef BRIGADE_WORKLOADS_H
-#define BRIGADE_WORKLOADS_H
+#ifndef BRG_WORKLOADS_H
+#define BRG_WORKLOADS_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include "device.h"
-#include "pool.h"
-#include "status.h"
-#include "tensor.h"
+
+#include "brigade/brigade.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---- kernels ------------------------------------------------------------------ */
-
-/* The tutorial's is_prime: n < 2 is not prime, 2 is, other even numbers are
- * not, and an odd n is prime unless an odd i in [3, floor(sqrt(n))] divides
- * it. Exact for every int64_t (floor(sqrt(n)) is computed in integers:
- * no rounding error for n above 2^53); negative n is not prime. Returns 1
- * or 0. Trial division: n near 2^62 takes seconds. */
-BRG_API int brg_is_prime(int64_t n);
-
-/* out[i] = brg_is_prime(start + i) for i in [0, n), one integer per GPU
- * thread on a GPU. out: n caller-owned bytes on the host (staged through
- * a GPU's memory). n == 0 does nothing. Errors: BRG_ERR_INVALID_ARG (dev
- * NULL, n < 0, out NULL with n > 0), BRG_ERR_OVERFLOW (start + n - 1
- * exceeds INT64_MAX), device errors. */
-BRG_API brg_status brg_is_prime_range(brg_device *dev, int64_t start, int64_t n, uint8_t *out);
-
-/* out[i] = brg_is_prime(value) for i in [0, n): the tutorial's prime_heavy,
- * one item per GPU thread. As brg_is_prime_range otherwise. */
-BRG_API brg_status brg_is_prime_repeat(brg_device *dev, int64_t value, int64_t n, uint8_t *out);
-
-/* out[i] = element i of the uniform [0, 1) stream of seed (see above), for
- * i in [0, n). out: n caller-owned host values (staged through a GPU's
- * memory in batches). n == 0 does nothing. Errors: BRG_ERR_INVALID_ARG (dev
- * NULL, n < 0, out NULL with n > 0), BRG_ERR_OVERFLOW (n values do not fit
- * size_t bytes), device errors. */
-BRG_API brg_status brg_fill_uniform_f64(brg_device *dev, double *out, int64_t n, uint64_t seed);
-BRG_API brg_status brg_fill_uniform_f32(brg_device *dev, float *out, int64_t n, uint64_t seed);
-
-/* The tensor form: every element of t (f32 or f64, any shape, taken flat)
- * as brg_fill_uniform_* would write it, in place on t's device. Errors:
- * BRG_ERR_INVALID_ARG (t NULL), BRG_ERR_DTYPE (not f32 or f64). */
-BRG_API brg_status brg_fill_uniform(brg_tensor *t, uint64_t seed);
 
 /* ---- the workload registry -------------------------------------------------------- */
 
@@ -138,12 +96,12 @@ typedef struct brg_workload_alloc_result {
 
 /* The number of workloads, and workload i (0 <= i < count; NULL outside).
  * Static storage. */
-BRG_API int brg_workload_count(void);
-BRG_API const brg_workload_info *brg_workload_get(int i);
+int brg_workload_count(void);
+const brg_workload_info *brg_workload_get(int i);
 
 /* The workload named name. Errors: BRG_ERR_INVALID_ARG (name or out NULL,
  * or an unknown name: the message lists the known ones; *out is NULL). */
-BRG_API brg_status brg_workload_find(const char *name, const brg_workload_info **out);
+brg_status brg_workload_find(const char *name, const brg_workload_info **out);
 
 /* ---- prepared workloads ---------------------------------------------------------- */
 
@@ -161,47 +119,47 @@ typedef struct brg_workload_ctx brg_workload_ctx;
  * not fit: sleep's i * i past INT64_MAX, megabytes or size in bytes past
  * size_t), BRG_ERR_OUT_OF_MEMORY (mean_chunks's array; big_alloc when not
  * even 1 MiB per task fits), BRG_ERR_IO (the directory, naming it). */
-BRG_API brg_status brg_workload_prepare(const brg_workload_info *w, const brg_workload_params *p,
+brg_status brg_workload_prepare(const brg_workload_info *w, const brg_workload_params *p,
                                 brg_workload_ctx **out);
 
 /* Release a prepared workload: its memory, and for file_write its
  * directory with anything left in it. NULL is fine. */
-BRG_API void brg_workload_ctx_free(brg_workload_ctx *ctx);
+void brg_workload_ctx_free(brg_workload_ctx *ctx);
 
 /* Borrowed views of a prepared workload, valid until it is freed: its
  * registry entry, the parameters it runs with (big_alloc's megabytes after
  * any scaling), and a note for the report ("" when none, e.g. "megabytes
  * scaled from 5000 to 1186 per task: 3 workers, 3.5 GiB available"). NULL
  * ctx gives NULL, NULL and "". */
-BRG_API const brg_workload_info   *brg_workload_ctx_info(const brg_workload_ctx *ctx);
-BRG_API const brg_workload_params *brg_workload_ctx_params(const brg_workload_ctx *ctx);
-BRG_API const char                *brg_workload_ctx_note(const brg_workload_ctx *ctx);
+const brg_workload_info   *brg_workload_ctx_info(const brg_workload_ctx *ctx);
+const brg_workload_params *brg_workload_ctx_params(const brg_workload_ctx *ctx);
+const char                *brg_workload_ctx_note(const brg_workload_ctx *ctx);
 
 /* The task, for brg_pool_map with ctx as the map's ctx:
  *   brg_pool_map(pool, brg_workload_ctx_task(ctx), ctx, params->n, results,
  *                info->result_size, &failed);
  * NULL for NULL ctx. A task fails with the status of what failed
  * (BRG_ERR_IO naming the path and errno's text; BRG_ERR_OUT_OF_MEMORY). */
-BRG_API brg_task_fn brg_workload_ctx_task(const brg_workload_ctx *ctx);
+brg_task_fn brg_workload_ctx_task(const brg_workload_ctx *ctx);
 
 /* That map: the n tasks on pool into results (n * result_size caller-owned
  * bytes). failed_index as brg_pool_map's. */
-BRG_API brg_status brg_workload_map(brg_workload_ctx *ctx, brg_pool *pool, void *results,
+brg_status brg_workload_map(brg_workload_ctx *ctx, brg_pool *pool, void *results,
                             int64_t *failed_index);
 
 /* Bytes of the results buffer: n * result_size. BRG_ERR_OVERFLOW past size_t. */
-BRG_API brg_status brg_workload_results_bytes(const brg_workload_ctx *ctx, size_t *bytes);
+brg_status brg_workload_results_bytes(const brg_workload_ctx *ctx, size_t *bytes);
 
 /* The whole workload on dev as data-parallel calls, writing the same results
  * as the map (big_alloc: one device allocation and fill per task, in turn).
  * Errors: BRG_ERR_INVALID_ARG (NULL ctx, dev, or results with n > 0),
  * BRG_ERR_UNSUPPORTED (a host-only workload), BRG_ERR_OUT_OF_MEMORY
  * (big_alloc's megabytes do not fit the device), device errors. */
-BRG_API brg_status brg_workload_run_device(brg_workload_ctx *ctx, brg_device *dev, void *results);
+brg_status brg_workload_run_device(brg_workload_ctx *ctx, brg_device *dev, void *results);
 
 /* The sequential answer, computed directly (sleep does not sleep, file_write
  * writes no file): results as the map writes them. */
-BRG_API brg_status brg_workload_reference(const brg_workload_ctx *ctx, void *results);
+brg_status brg_workload_reference(const brg_workload_ctx *ctx, void *results);
 
 /* Compare results of a map or a device run with the reference: *pass = 1
  * when every item matches, else 0 and detail (cap bytes, may be NULL
@@ -210,7 +168,7 @@ BRG_API brg_status brg_workload_reference(const brg_workload_ctx *ctx, void *res
  * error (4 * 2^-53 * mean, both NaN for an empty chunk) since devices sum
  * in different orders. Errors: BRG_ERR_INVALID_ARG (NULL ctx, pass, or
  * results with n > 0), BRG_ERR_OUT_OF_MEMORY (the reference's buffer). */
-BRG_API brg_status brg_workload_check(const brg_workload_ctx *ctx, const void *results, int *pass,
+brg_status brg_workload_check(const brg_workload_ctx *ctx, const void *results, int *pass,
                               char *detail, size_t cap);
 
 #ifdef __cplusplus

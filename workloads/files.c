@@ -1,9 +1,9 @@
 /* file_write: the tutorial's
  *     letters = ''.join(random.choices(string.ascii_letters, k=letters))
  *     open(f"data/{x}.txt", "w").write(letters); os.remove(...)
- * in a temporary directory of its own. Task i's letters come from Philox
- * stream i + 1 of the seed, word k giving letter k as
- * ascii_letters[(x_k * 52) >> 32] (floor(random() * 52), as random.choices
+ * in a temporary directory of its own. Task i's letters come from the f32
+ * uniform stream i + 1 of the seed (brg_fill_uniform_f32 on the host), value
+ * k giving letter k as ascii_letters[floor(u_k * 52)] (as random.choices
  * picks), so every pool kind writes the same files; the task returns the
  * FNV-1a hash of what it wrote, which the reference recomputes without
  * writing.
@@ -21,13 +21,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "philox.h"
-#include "workload_impl.h"
+#include "impl.h"
 
 static const char ascii_letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
-enum { PIECE = 4096 }; /* letters made and written at a time; a multiple of 4 */
+enum { PIECE = 4096 }; /* letters made and written at a time */
 
 #define FNV_OFFSET 0xcbf29ce484222325ull
 #define FNV_PRIME 0x100000001b3ull
@@ -40,14 +38,16 @@ void brg_test_workload_fail_write(int64_t task, int64_t after_bytes)
     atomic_store(&fail_task, task < 0 ? -1 : task);
 }
 
-/* Letters [first, first + count) of task `task` (first a multiple of 4). */
-static void make_letters(uint64_t seed, int64_t task, int64_t first, int64_t count, char *out)
+/* Letters [first, first + count) of task `task`, count <= PIECE. */
+static brg_status make_letters(const brg_workload_ctx *c, int64_t task, int64_t first,
+                               int64_t count, char *out)
 {
-    for (int64_t k = 0; k < count; k += 4) {
-        brg_philox4x32 r = brg_philox_block(seed, (uint64_t)task + 1, (uint64_t)(first + k) / 4);
-        for (int w = 0; w < 4 && k + w < count; w++)
-            out[k + w] = ascii_letters[((uint64_t)r.v[w] * 52) >> 32];
-    }
+    float u[PIECE];
+    brg_fill_options at = {(uint64_t)task + 1, first};
+    brg_status st = brg_fill_uniform_f32(c->cpu, u, count, c->p.seed, &at);
+    for (int64_t k = 0; st == BRG_OK && k < count; k++)
+        out[k] = ascii_letters[(int)((double)u[k] * 52.0)]; /* u < 1: below 52 */
+    return st;
 }
 
 static uint64_t fnv1a(uint64_t h, const char *p, int64_t n)
@@ -70,6 +70,8 @@ static brg_status files_prepare(brg_workload_ctx *c)
     if (c->p.letters < 0)
         return BRG_ERROR(BRG_ERR_INVALID_ARG, "file_write: letters must be >= 0, got %lld",
                          (long long)c->p.letters);
+    brg_status st = brg_workload_use_cpu(c);
+    if (st != BRG_OK) return st;
     const char *parent = parent_dir(c);
     /* Room for "/<int64>.txt" after the directory's name. */
     int len = snprintf(c->dir, sizeof c->dir, "%s/brigade-file_write-XXXXXX", parent);
@@ -80,8 +82,8 @@ static brg_status files_prepare(brg_workload_ctx *c)
     }
     if (!mkdtemp(c->dir)) {
         int err = errno;
-        brg_status st = BRG_ERROR(BRG_ERR_IO, "file_write: cannot create a directory %s: %s",
-                                  c->dir, strerror(err));
+        st = BRG_ERROR(BRG_ERR_IO, "file_write: cannot create a directory %s: %s", c->dir,
+                       strerror(err));
         c->dir[0] = '\0';
         return st;
     }
@@ -132,7 +134,8 @@ static int write_all(int fd, const char *p, int64_t n, int64_t task, int64_t *wr
 }
 
 /* Make the letters of task i, write them to fd unless fd < 0 (the
- * reference), and hash them. */
+ * reference), and hash them. -1 with errno when a write failed; -2 when
+ * the letters could not be made (brg_last_error says why). */
 static int letters_pass(const brg_workload_ctx *c, int64_t i, int fd, uint64_t *hash)
 {
     char piece[PIECE];
@@ -140,7 +143,7 @@ static int letters_pass(const brg_workload_ctx *c, int64_t i, int fd, uint64_t *
     int64_t written = 0;
     for (int64_t first = 0; first < c->p.letters; first += PIECE) {
         int64_t count = c->p.letters - first < PIECE ? c->p.letters - first : PIECE;
-        make_letters(c->p.seed, i, first, count, piece);
+        if (make_letters(c, i, first, count, piece) != BRG_OK) return -2;
         if (fd >= 0 && write_all(fd, piece, count, i, &written) != 0) return -1;
         h = fnv1a(h, piece, count);
     }
@@ -158,6 +161,13 @@ static brg_status files_task(int64_t i, void *result, void *ctx)
     uint64_t hash = 0;
     const char *step = "write";
     int failed = letters_pass(c, i, fd, &hash);
+    if (failed == -2) { /* the letters, not the file system */
+        char why[512];
+        snprintf(why, sizeof why, "%s", brg_last_error());
+        close(fd);
+        (void)unlink(path);
+        return BRG_ERROR(BRG_ERR_DEVICE, "file_write task %lld: letters: %s", (long long)i, why);
+    }
     if (!failed) {
         step = "close";
         failed = close(fd);  /* where delayed write errors (NFS, quota) show */
@@ -182,7 +192,8 @@ static brg_status files_task(int64_t i, void *result, void *ctx)
 static brg_status files_reference(const brg_workload_ctx *c, void *results)
 {
     uint64_t *r = results;
-    for (int64_t i = 0; i < c->p.n; i++) (void)letters_pass(c, i, -1, &r[i]);
+    for (int64_t i = 0; i < c->p.n; i++)
+        if (letters_pass(c, i, -1, &r[i]) != 0) return BRG_ERR_DEVICE; /* brg_last_error says why */
     return BRG_OK;
 }
 

@@ -1,9 +1,8 @@
-/* prime_heavy and prime_range: the tutorial's is_prime (src/prime.h) as
+/* prime_heavy and prime_range: the tutorial's is_prime (brg_is_prime) as
  * pool tasks, and on devices as one data-parallel call. */
 #include <string.h>
 
-#include "prime.h"
-#include "workload_impl.h"
+#include "impl.h"
 
 static brg_status no_prepare(brg_workload_ctx *c)
 {
@@ -17,14 +16,14 @@ static brg_status heavy_task(int64_t i, void *result, void *ctx)
 {
     (void)i;
     const brg_workload_ctx *c = ctx;
-    *(uint8_t *)result = (uint8_t)brg_is_prime_i64(c->p.value);
+    *(uint8_t *)result = (uint8_t)brg_is_prime(c->p.value);
     return BRG_OK;
 }
 
 /* Every task computes the same thing: one answer, n copies. */
 static brg_status heavy_reference(const brg_workload_ctx *c, void *results)
 {
-    memset(results, brg_is_prime_i64(c->p.value), (size_t)c->p.n);
+    memset(results, brg_is_prime(c->p.value), (size_t)c->p.n);
     return BRG_OK;
 }
 
@@ -46,14 +45,14 @@ const brg_workload_ops brg_workload_prime_heavy_ops = {
 static brg_status range_task(int64_t i, void *result, void *ctx)
 {
     (void)ctx;
-    *(uint8_t *)result = (uint8_t)brg_is_prime_i64(i);
+    *(uint8_t *)result = (uint8_t)brg_is_prime(i);
     return BRG_OK;
 }
 
 static brg_status range_reference(const brg_workload_ctx *c, void *results)
 {
     uint8_t *r = results;
-    for (int64_t i = 0; i < c->p.n; i++) r[i] = (uint8_t)brg_is_prime_i64(i);
+    for (int64_t i = 0; i < c->p.n; i++) r[i] = (uint8_t)brg_is_prime(i);
     return BRG_OK;
 }
 

@@ -1,12 +1,11 @@
-/* The workload registry (include/brigade/workloads.h): the tutorial's Part 1
+/* The workload registry (workloads.h): the tutorial's Part 1
  * functions with their sizes, and what every workload shares: argument
  * checks, the map, device runs and the check against the reference. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "error.h"
-#include "workload_impl.h"
+#include "impl.h"
 
 /* No seed in the tutorial (np.random is unseeded); a fixed one makes runs
  * comparable. */
@@ -127,7 +126,7 @@ brg_status brg_workload_prepare(const brg_workload_info *w, const brg_workload_p
     if (p->n < 0)
         return BRG_ERROR(BRG_ERR_INVALID_ARG, "%s: n must be >= 0, got %lld", w->name,
                          (long long)p->n);
-    brg_workload_ctx *c = brg_calloc(1, sizeof *c);
+    brg_workload_ctx *c = calloc(1, sizeof *c);
     if (!c) return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "%s: workload context", w->name);
     c->info = w;
     c->ops = ops_of[idx];
@@ -147,7 +146,8 @@ void brg_workload_ctx_free(brg_workload_ctx *ctx)
 {
     if (!ctx) return;
     if (ctx->ops->release) ctx->ops->release(ctx);
-    brg_free(ctx);
+    brg_device_close(ctx->cpu);
+    free(ctx);
 }
 
 const brg_workload_info *brg_workload_ctx_info(const brg_workload_ctx *ctx)
@@ -179,7 +179,7 @@ brg_status brg_workload_results_bytes(const brg_workload_ctx *ctx, size_t *bytes
 {
     BRG_CHECK_ARG(ctx, "ctx is NULL");
     BRG_CHECK_ARG(bytes, "bytes is NULL");
-    return brg_bytes_of(ctx->p.n, ctx->info->result_size, bytes, ctx->info->name);
+    return brg_layered_bytes_of(ctx->p.n, ctx->info->result_size, bytes, ctx->info->name);
 }
 
 brg_status brg_workload_map(brg_workload_ctx *ctx, brg_pool *pool, void *results,
@@ -196,7 +196,7 @@ static brg_status check_results(const brg_workload_ctx *ctx, const void *results
 {
     BRG_CHECK_ARG(ctx, "ctx is NULL");
     BRG_CHECK_ARG(results || ctx->p.n == 0, "%s: results is NULL", ctx->info->name);
-    size_t bytes;
+    size_t bytes = 0;
     return brg_workload_results_bytes(ctx, &bytes);
 }
 
@@ -239,10 +239,10 @@ brg_status brg_workload_check(const brg_workload_ctx *ctx, const void *results, 
     if (detail && cap) detail[0] = '\0';
     brg_status st = check_results(ctx, results);
     if (st != BRG_OK) return st;
-    size_t bytes;
+    size_t bytes = 0;
     st = brg_workload_results_bytes(ctx, &bytes);
     if (st != BRG_OK) return st;
-    char *want = brg_malloc(bytes);
+    char *want = malloc(bytes ? bytes : 1);
     if (!want) return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "%s: %zu bytes of reference results",
                                 ctx->info->name, bytes);
     st = brg_workload_reference(ctx, want);
@@ -258,7 +258,7 @@ brg_status brg_workload_check(const brg_workload_ctx *ctx, const void *results, 
                      ctx->info->name, (long long)bad, g, w);
         }
     }
-    brg_free(want);
+    free(want);
     return st;
 }
 
@@ -272,4 +272,9 @@ void brg_workload_format_i64(const void *item, char *buf, size_t cap)
 void brg_workload_format_u8(const void *item, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%u", (unsigned)*(const uint8_t *)item);
+}
+
+brg_status brg_workload_use_cpu(brg_workload_ctx *c)
+{
+    return c->cpu ? BRG_OK : brg_device_open("cpu", &c->cpu);
 }

@@ -4,8 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "error.h"
-#include "workload_impl.h"
+#include "impl.h"
 
 /* n - 1 <= 3037000499 keeps (n - 1)^2 within int64_t. */
 #define SLEEP_MAX_N 3037000500LL

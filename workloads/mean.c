@@ -1,66 +1,59 @@
 /* mean_chunks: the tutorial's
  *     big_array = np.random.rand(size); [np.mean(c) for c in np.array_split(big_array, n)]
  * The array is brg_fill_uniform_f64(seed) of `size` elements, made once by
- * prepare. Task i is the mean of chunk i, summed serially with the
- * library's compensated sum (src/accurate_sum.h): the pool supplies the
- * parallelism, so a task must not start threads of its own. On a device the
- * whole workload is one brg_mean_chunks_f64 call. */
+ * prepare on the host. Task i is the mean of chunk i: brg_mean_chunks_f64 of
+ * that chunk alone on the host (one chunk: it runs on the task's thread, the
+ * pool supplying the parallelism). On a device the whole workload is one
+ * brg_mean_chunks_f64 call. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "accurate_sum.h"
-#include "alloc.h"
-#include "brigade/ops.h"
-#include "backend.h"
-#include "error.h"
-#include "mean_plan.h"
-#include "workload_impl.h"
+#include "impl.h"
 
 static brg_status mean_prepare(brg_workload_ctx *c)
 {
     if (c->p.size < 0)
         return BRG_ERROR(BRG_ERR_INVALID_ARG, "mean_chunks: size must be >= 0, got %lld",
                          (long long)c->p.size);
-    size_t bytes;
-    brg_status st = brg_bytes_of(c->p.size, sizeof(double), &bytes, "mean_chunks: size");
+    size_t bytes = 0;
+    brg_status st = brg_layered_bytes_of(c->p.size, sizeof(double), &bytes, "mean_chunks: size");
+    if (st == BRG_OK) st = brg_workload_use_cpu(c);
     if (st != BRG_OK) return st;
-    c->data = brg_aligned_alloc(bytes);
+    c->data = malloc(bytes ? bytes : 1);
     if (!c->data)
         return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "mean_chunks: cannot allocate %zu bytes for %lld "
                          "values", bytes, (long long)c->p.size);
-    if (c->p.size == 0) return BRG_OK;
-    /* The CPU backend's threaded fill: the same values as any device's. */
-    const brg_backend_i *cpu = brg_backend_cpu();
-    return cpu->fill_uniform(NULL, BRG_F64, c->p.seed, 0, 0, c->p.size, c->data);
+    return brg_fill_uniform_f64(c->cpu, c->data, c->p.size, c->p.seed, NULL);
 }
 
 static void mean_release(brg_workload_ctx *c)
 {
-    brg_aligned_free(c->data);
+    free(c->data);
     c->data = NULL;
 }
 
-static double chunk_mean(const brg_workload_ctx *c, int64_t i)
+/* Chunk i of numpy.array_split(size, n): the first size % n chunks hold one
+ * element more. */
+static brg_status chunk_mean(const brg_workload_ctx *c, int64_t i, double *mean)
 {
-    brg_mean_plan plan = brg_mean_plan_make(c->p.size, c->p.n, 1, 1);
-    int64_t start = brg_mean_plan_chunk_start(&plan, i), len = brg_mean_plan_chunk_len(&plan, i);
-    brg_dsum s = brg_dsum_zero();
-    for (int64_t k = start; k < start + len; k++) brg_dsum_add(&s, c->data[k]);
-    return brg_dsum_mean(s, len);
+    int64_t q = c->p.size / c->p.n, r = c->p.size % c->p.n;
+    int64_t start = i * q + (i < r ? i : r), len = q + (i < r);
+    return brg_mean_chunks_f64(c->cpu, c->data + start, len, 1, mean);
 }
 
 static brg_status mean_task(int64_t i, void *result, void *ctx)
 {
-    *(double *)result = chunk_mean(ctx, i);
-    return BRG_OK;
+    return chunk_mean(ctx, i, result);
 }
 
 static brg_status mean_reference(const brg_workload_ctx *c, void *results)
 {
     double *r = results;
-    for (int64_t i = 0; i < c->p.n; i++) r[i] = chunk_mean(c, i);
-    return BRG_OK;
+    brg_status st = BRG_OK;
+    for (int64_t i = 0; i < c->p.n && st == BRG_OK; i++) st = chunk_mean(c, i, &r[i]);
+    return st;
 }
 
 static brg_status mean_device(brg_workload_ctx *c, brg_device *dev, void *results)
@@ -69,7 +62,7 @@ static brg_status mean_device(brg_workload_ctx *c, brg_device *dev, void *result
 }
 
 /* Devices sum in different orders, each within 2^-53 * sum|x| of the exact
- * sum (include/brigade/ops.h); the values are >= 0, so two means differ by
+ * sum (brigade/ops.h); the values are >= 0, so two means differ by
  * at most about 2 * 2^-53 * mean plus the roundings of the division. */
 static int mean_same(const void *got, const void *want)
 {

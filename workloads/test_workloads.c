@@ -1,4 +1,4 @@
-/* The tutorial's Part 1 workloads (include/brigade/workloads.h): the
+/* The tutorial's Part 1 workloads (workloads.h, the bench's library): the
  * registry, every workload's pool result against its sequential answer for
  * every pool kind, device runs against the same answer, the file workload
  * leaving nothing behind even when it fails, big_alloc scaling itself to
@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "alloc.h" /* brg_test_fail_alloc_after */
 #include "harness.h"
-#include "workload_impl.h"
+#include "impl.h"
 
 static const brg_pool_kind kinds[] = {BRG_POOL_SEQUENTIAL, BRG_POOL_THREADS, BRG_POOL_PROCESSES,
                                       BRG_POOL_OPENMP};

@@ -1,14 +1,16 @@
-/* Private: the body of a prepared workload and the table each workload
- * fills (include/brigade/workloads.h). workloads.c holds the registry and
- * the checks every workload shares; each workload_<name>.c holds one
- * workload's tasks, reference and device form. */
+/* Private to the workloads library: the body of a prepared workload and the
+ * table each workload fills (workloads.h). registry.c holds the registry
+ * and the checks every workload shares; each <name>.c holds one workload's
+ * tasks, reference and device form. Only brigade's public API is used: the
+ * bench links the shared library, whose other symbols are hidden. */
 #ifndef BRG_WORKLOAD_IMPL_H
 #define BRG_WORKLOAD_IMPL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "brigade/workloads.h"
+#include "layered.h" /* errors as brigade's own, checked byte counts */
+#include "workloads.h"
 
 #define BRG_WORKLOAD_PATH_MAX 4096
 
@@ -37,6 +39,7 @@ struct brg_workload_ctx {
     char parent[BRG_WORKLOAD_PATH_MAX];   /* file_write: the caller's dir, copied */
     char dir[BRG_WORKLOAD_PATH_MAX];      /* file_write: the temporary directory; "" when none */
     double *data;                     /* mean_chunks: p.size values */
+    brg_device *cpu;                  /* the host's device: fills and means on the host */
 };
 
 extern const brg_workload_ops brg_workload_sleep_ops;
@@ -45,6 +48,9 @@ extern const brg_workload_ops brg_workload_prime_range_ops;
 extern const brg_workload_ops brg_workload_file_write_ops;
 extern const brg_workload_ops brg_workload_big_alloc_ops;
 extern const brg_workload_ops brg_workload_mean_chunks_ops;
+
+/* Open c->cpu (once) for a workload that fills or averages on the host. */
+brg_status brg_workload_use_cpu(brg_workload_ctx *c);
 
 /* Item formatters shared by the workloads. */
 void brg_workload_format_i64(const void *item, char *buf, size_t cap);
