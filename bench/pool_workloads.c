@@ -1,6 +1,6 @@
 /* The tutorial's Part 1 workloads (sleep, prime_heavy, prime_range,
  * file_write, big_alloc, mean_chunks) from the library's registry
- * (include/brigade/workloads.h), on the pool runners (brg_workload_map)
+ * (workloads/workloads.h), on the pool runners (brg_workload_map)
  * and, where the work is data-parallel, on the device runners
  * (brg_workload_run_device); plus `dispatch`, empty tasks that measure what
  * a pool costs per item.

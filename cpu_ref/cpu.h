@@ -3,7 +3,7 @@
 #define BRG_CPU_H
 
 #include <stdint.h>
-#include "../src/backend.h"
+#include "backend.h"
 #include "brigade/tensor.h"
 
 struct brg_scratch_cache;
@@ -27,7 +27,7 @@ brg_status brg_cpu_gemm_nt(void *ctx, const float *a, const float *b, float *c, 
 
 /* The CPU top-k's memory per tile for the planner, with `threads` workers
  * (exposed for tests/test_planner.c). */
-#include "../src/topk_plan.h"
+#include "topk_plan.h"
 brg_topk_costs brg_cpu_topk_costs(const brg_topk_call *call, int threads);
 
 #endif

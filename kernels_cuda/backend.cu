@@ -8,7 +8,7 @@
 
 #include <new>
 
-#include "../src/fork_guard.h"
+#include "fork_guard.h"
 #include "common.cuh"
 #include "fill.cuh"
 #include "gemm.cuh"

@@ -23,8 +23,8 @@
 #include <utility>
 
 #define BRG_HD __host__ __device__ __forceinline__ static
-#include "../src/backend.h"
-#include "../src/error.h"
+#include "backend.h"
+#include "error.h"
 
 namespace BRG_NS {
 

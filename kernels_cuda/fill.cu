@@ -1,13 +1,13 @@
 /* Uniform fills on the device: one Philox counter block per GPU thread
  * (four floats or two doubles), grid-stride over the blocks that cover
  * elements [offset, offset + n). The generator and the conversions are
- * src/philox.h, shared with the CPU, so every device writes the same bits.
+ * src/shared/philox.h, shared with the CPU, so every device writes the same bits.
  * A warp's threads take consecutive blocks, so the warp's stores together
  * cover one contiguous stretch of memory (512 or 1024 bytes) that the
  * caches write back whole. */
 #include "fill.cuh"
 
-#include "../src/philox.h"
+#include "philox.h"
 
 namespace BRG_NS {
 

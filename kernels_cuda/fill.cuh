@@ -6,7 +6,7 @@
 
 namespace BRG_NS {
 
-/* out[i] = element offset + i of the stream (seed, stream) of src/philox.h,
+/* out[i] = element offset + i of the stream (seed, stream) of src/shared/philox.h,
  * f32 or f64; out is a device pointer; runs on the calling thread's stream
  * and waits for it. */
 brg_status fill_uniform(const dev_ctx *ctx, brg_dtype dtype, uint64_t seed, uint64_t stream,

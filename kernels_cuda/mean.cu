@@ -1,13 +1,13 @@
 /* Mean of chunks on the device: one warp per work item (a chunk, or a slice
- * of one when chunks are fewer than the device has warps; src/mean_plan.h).
- * Lanes accumulate compensated double sums (src/accurate_sum.h) of strided,
+ * of one when chunks are fewer than the device has warps; src/shared/mean_plan.h).
+ * Lanes accumulate compensated double sums (src/shared/accurate_sum.h) of strided,
  * coalesced loads, four in flight per lane; the warp merges them with
  * shuffles. Split chunks leave partial sums that a second kernel merges.
  * Memory-bound: the TwoSum's additions hide behind the loads. */
 #include "mean.cuh"
 
-#include "../src/accurate_sum.h"
-#include "../src/mean_plan.h"
+#include "accurate_sum.h"
+#include "mean_plan.h"
 
 namespace BRG_NS {
 

@@ -1,12 +1,12 @@
 /* is_prime on the device: one integer per GPU thread, grid-stride, with the
- * trial division of src/prime.h that the CPU runs too, so every device gives
+ * trial division of src/shared/prime.h that the CPU runs too, so every device gives
  * the same bytes. Items cost very different amounts (a prime near n takes
  * sqrt(n) / 2 divisions, most composites a handful), so a warp waits for its
  * slowest lane: cheap enough for the tutorial's sizes, and the answer does
  * not depend on it. */
 #include "prime.cuh"
 
-#include "../src/prime.h"
+#include "prime.h"
 
 namespace BRG_NS {
 

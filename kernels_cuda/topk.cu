@@ -1,7 +1,7 @@
-/* Top-k on the device, the same algorithm as the CPU's (cpu_ref/topk_cpu.c):
+/* Top-k on the device, the same algorithm as the CPU's (cpu_ref/topk.c):
  *
  *  1. norms of every row in double (one thread per row, index order, the
- *     shared code of src/topk_exact.h), which also finds NaN and Inf;
+ *     shared code of src/shared/topk_exact.h), which also finds NaN and Inf;
  *  2. per tile of queries and of database rows, a GEMM (gemm.cuh) gives fp32
  *     screening scores, and one block per query keeps its best kp candidates
  *     (k plus a margin) in a running list R sorted by (score desc, index asc).
@@ -33,8 +33,8 @@
 #include <cub/device/device_segmented_sort.cuh>
 #endif
 
-#include "../src/topk_exact.h"
-#include "../src/topk_plan.h"
+#include "topk_exact.h"
+#include "topk_plan.h"
 #include "brigade/ops.h"
 
 namespace BRG_NS {

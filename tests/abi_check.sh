@@ -3,7 +3,7 @@
 #  - libbrigade.so exports exactly the functions its installed headers
 #    declare with BRG_API (mpi.h is brigade_mpi's), no more and no fewer;
 #  - it needs no GPU runtime (CUDA, HIP) at link time;
-#  - each backend module exports exactly the three symbols of src/module.h.
+#  - each backend module exports exactly the three symbols of src/core/module.h.
 # Symbols a sanitizer's instrumentation adds (__asan_..., __odr_asan...) are
 # not the library's and are left out.
 set -euo pipefail

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/staging.h"
+#include "staging.h"
 #include "harness.h"
 #include "oracle.h"
 

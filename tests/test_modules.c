@@ -1,4 +1,4 @@
-/* Backend modules (src/module.h): how the core finds them, and how it
+/* Backend modules (src/core/module.h): how the core finds them, and how it
  * refuses a missing, foreign, stale or unloadable one. The broken modules
  * are built from tests/modules/ into BRG_FAKE_MODULES/<kind>/. Failures are
  * never cached, so these run in any order; the one success comes last

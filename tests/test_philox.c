@@ -1,4 +1,4 @@
-/* brigade's Philox4x32-10 (src/philox.h) against Random123's own, the
+/* brigade's Philox4x32-10 (src/shared/philox.h) against Random123's own, the
  * reference implementation: the raw generator for many keys and counters,
  * and each device's fills against Random123's words put through the
  * documented conversions. Random123 (librandom123-dev, header-only) is used

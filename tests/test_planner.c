@@ -1,11 +1,11 @@
-/* The tiling planner of top-k (src/topk_plan.h): a pure function, tested
+/* The tiling planner of top-k (src/shared/topk_plan.h): a pure function, tested
  * alone. Rules: never over budget, tiles within the shape, the minimum named
  * when the budget is short, overflow reported, the 37 GiB shape planned. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "../cpu_ref/cpu.h"
-#include "../src/topk_plan.h"
+#include "cpu.h"
+#include "topk_plan.h"
 #include "harness.h"
 
 static brg_topk_costs costs(size_t fixed, size_t pq, size_t pb, size_t ps)

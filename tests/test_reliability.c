@@ -1,6 +1,6 @@
 /* Reliability on one device: many threads at once, devices opened and
  * closed concurrently, per-thread errors, and every allocation failing in
- * turn (the test-only hook in src/alloc.c). Run under ASan in CI, so a leak
+ * turn (the test-only hook in src/core/alloc.c). Run under ASan in CI, so a leak
  * on any failure path fails the suite. */
 #include <pthread.h>
 #include <signal.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../src/alloc.h"
+#include "alloc.h"
 #include "harness.h"
 
 enum { THREADS = 16 };

@@ -1,4 +1,4 @@
-/* The scratch cache behind the CPU device's workspace (src/scratch.h):
+/* The scratch cache behind the CPU device's workspace (cpu_ref/scratch.h):
  * blocks come back for reuse, the byte and slot limits hold, and blocks
  * that do not fit are freed (ASan and valgrind see any leak). */
 #include <pthread.h>
@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../src/scratch.h"
+#include "scratch.h"
 #include "harness.h"
 
 START_TEST(scratch_reuses_a_block_given_back)

@@ -1,9 +1,9 @@
 /* The emulated device's runtime: memory, streams and events, and the
  * executor that runs a launch's blocks one after another with one host
  * thread per CUDA thread (see vendors/emu.h for the contract). */
-#include "../vendors/emu.h"
+#include "vendors/emu.h"
 
-#include "../../src/hostmem.h"
+#include "hostmem.h"
 
 #include <sys/mman.h>
 #include <ucontext.h>

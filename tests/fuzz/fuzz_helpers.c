@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../oracle.h"
+#include "oracle.h"
 #include "brigade/brigade.h"
 #include "fuzz_input.h"
 

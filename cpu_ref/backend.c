@@ -3,12 +3,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../src/alloc.h"
-#include "../src/backend.h"
-#include "../src/error.h"
-#include "../src/hostmem.h"
-#include "../src/parallel.h"
-#include "../src/scratch.h"
+#include "alloc.h"
+#include "backend.h"
+#include "error.h"
+#include "hostmem.h"
+#include "parallel.h"
+#include "scratch.h"
 #include "cpu.h"
 
 static int cpu_device_count(char *reason, size_t cap)
@@ -36,7 +36,7 @@ static void cpu_model(char *out, size_t cap)
     fclose(f);
 }
 
-/* Workspace kept between calls (src/scratch.h): enough for the top-k score
+/* Workspace kept between calls (cpu_ref/scratch.h): enough for the top-k score
  * tiles of 16 threads at the largest tiles, and freed when the device closes. */
 #define CPU_SCRATCH_KEEP ((size_t)64 << 20)
 

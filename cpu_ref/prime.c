@@ -1,9 +1,9 @@
 /* CPU is_prime over a range (or one value many times): the tutorial's trial
- * division of src/prime.h, threaded over items. A prime near n costs
+ * division of src/shared/prime.h, threaded over items. A prime near n costs
  * sqrt(n) / 2 divisions and a composite usually a few, so items are handed
  * out dynamically in small chunks rather than split evenly. */
-#include "../src/parallel.h"
-#include "../src/prime.h"
+#include "parallel.h"
+#include "prime.h"
 #include "cpu.h"
 
 typedef struct prime_job {

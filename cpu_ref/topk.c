@@ -1,6 +1,6 @@
 /* CPU cosine / inner-product top-k.
  *
- * For each tile of queries (src/topk_plan.h), brigade's threads take
+ * For each tile of queries (src/shared/topk_plan.h), brigade's threads take
  * database sub-tiles one at a time: a single-threaded OpenBLAS sgemm writes
  * the sub-tile's scores into the thread's cache-sized buffer, and the thread
  * scans them at once into per-query reservoirs (candidates above the query's
@@ -11,7 +11,7 @@
  * the database.
  *
  * Then, per query: the best candidates by screening score are rescored
- * exactly (src/topk_exact.h) and ranked; when the screening error bound
+ * exactly (src/shared/topk_exact.h) and ranked; when the screening error bound
  * cannot prove that no left-out row belongs in the top k (near-ties, exact
  * duplicates beyond the margin), that query is computed exactly over the
  * whole database instead. */
@@ -23,12 +23,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/alloc.h"
-#include "../src/error.h"
-#include "../src/parallel.h"
-#include "../src/scratch.h"
-#include "../src/topk_exact.h"
-#include "../src/topk_plan.h"
+#include "alloc.h"
+#include "error.h"
+#include "parallel.h"
+#include "scratch.h"
+#include "topk_exact.h"
+#include "topk_plan.h"
 #include "brigade/ops.h"
 #include "cpu.h"
 
@@ -514,7 +514,7 @@ brg_status brg_cpu_row_norms(void *ctx, const float *x, int64_t rows, int64_t di
 /* ---- the call ----------------------------------------------------------------------- */
 
 /* The call's workspace, carved from one block of the device's scratch cache
- * (src/scratch.h): per slot a score tile, scale factors and reservoirs, and
+ * (cpu_ref/scratch.h): per slot a score tile, scale factors and reservoirs, and
  * the shared thresholds and query norms. */
 static size_t carve(size_t *at, size_t bytes)
 {

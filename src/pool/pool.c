@@ -1,6 +1,6 @@
 /* Pools: the public API, argument checks, the engine every kind shares, and
  * the sequential kind. The threads, processes and OpenMP kinds live in
- * pool_threads.c, pool_processes.c and pool_openmp.c. */
+ * threads.c, processes.c and openmp.c beside it. */
 #include "pool_impl.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* Loading backend modules (src/module.h): find libbrigade-NAME.so beside
+/* Loading backend modules (src/core/module.h): find libbrigade-NAME.so beside
  * libbrigade, then in BRIGADE_BACKEND_PATH; refuse one built for another
  * module interface before any of its code runs; keep it loaded. */
 #include "module.h"

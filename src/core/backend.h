@@ -58,18 +58,18 @@ typedef struct brg_backend_i {
      * dtype BRG_F32 or BRG_F64 (x and out alike). */
     brg_status (*mean_chunks)(void *ctx, brg_dtype dtype, const void *x, int64_t n,
                               int64_t chunks, void *out);
-    /* norms[r] = |row r| in double (src/topk_exact.h); *bad_row = the first
+    /* norms[r] = |row r| in double (src/shared/topk_exact.h); *bad_row = the first
      * row holding NaN or Inf, or -1. */
     brg_status (*row_norms)(void *ctx, const float *x, int64_t rows, int64_t dim, double *norms,
                             int64_t *bad_row);
     /* Top-k (include/brigade/ops.h semantics); arguments validated, nq >= 1. */
     brg_status (*topk)(void *ctx, const brg_topk_call *call);
-    /* out[i] = is_prime(start + i * step) (src/prime.h) for i in [0, n);
+    /* out[i] = is_prime(start + i * step) (src/shared/prime.h) for i in [0, n);
      * n >= 1; step is 0 (one value n times) or 1 (a range), and the core
      * checked that start + (n - 1) * step fits int64_t. */
     brg_status (*is_prime)(void *ctx, int64_t start, int64_t step, int64_t n, uint8_t *out);
     /* out[i] = element offset + i of the uniform [0, 1) stream (seed, stream)
-     * of src/philox.h; dtype BRG_F32 or BRG_F64; n >= 1; offset >= 0 and
+     * of src/shared/philox.h; dtype BRG_F32 or BRG_F64; n >= 1; offset >= 0 and
      * offset + n fits int64_t. */
     brg_status (*fill_uniform)(void *ctx, brg_dtype dtype, uint64_t seed, uint64_t stream,
                                int64_t offset, int64_t n, void *out);
@@ -80,7 +80,7 @@ typedef struct brg_backend_i {
 } brg_backend_i;
 
 /* The CPU backend's table, built into the core. The GPU backends and the
- * emulator are modules (src/module.h). */
+ * emulator are modules (src/core/module.h). */
 const brg_backend_i *brg_backend_cpu(void);
 
 #ifdef __cplusplus

@@ -4,7 +4,7 @@
  * (seed, stream, element) gives bit-identical numbers on every device, and
  * tests/test_philox.c checks this code against Random123 itself.
  *
- * Mapping (documented in include/brigade/workloads.h):
+ * Mapping (documented in workloads/workloads.h):
  *   key     = {seed & 0xffffffff, seed >> 32}
  *   counter = {block & 0xffffffff, block >> 32, stream & 0xffffffff, stream >> 32}
  * One counter block gives four 32-bit words x0..x3.

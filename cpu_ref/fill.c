@@ -1,8 +1,8 @@
-/* CPU uniform fill: the host Philox loops of src/philox_host.h (AVX2 where
+/* CPU uniform fill: the host Philox loops of cpu_ref/philox_host.h (AVX2 where
  * the CPU has it), threaded over ranges of elements. An element's value depends only on its index, so the
  * split cannot change the array. */
-#include "../src/parallel.h"
-#include "../src/philox_host.h"
+#include "parallel.h"
+#include "philox_host.h"
 #include "cpu.h"
 
 typedef struct fill_job {

@@ -1,6 +1,6 @@
 /* CPU mean of chunks (and of rows, its special case): sums in double, four
  * lanes at a time, threaded over chunks or over slices of chunks
- * (src/mean_plan.h).
+ * (src/shared/mean_plan.h).
  *
  * f64: elements are added in pairs (one rounding each), and the pair sums
  * accumulated without error (TwoSum), so a sum is off by at most
@@ -10,11 +10,11 @@
  * halves it and the kernel reads at the machine's streaming speed. */
 #include <string.h>
 
-#include "../src/accurate_sum.h"
-#include "../src/alloc.h"
-#include "../src/error.h"
-#include "../src/mean_plan.h"
-#include "../src/parallel.h"
+#include "accurate_sum.h"
+#include "alloc.h"
+#include "error.h"
+#include "mean_plan.h"
+#include "parallel.h"
 #include "cpu.h"
 
 typedef double brg_v4d __attribute__((vector_size(32)));

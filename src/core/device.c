@@ -14,7 +14,7 @@
 
 typedef struct backend_entry {
     const char *name;
-    int module; /* 0: built in (the CPU); 1: a module loaded on first use (src/module.h) */
+    int module; /* 0: built in (the CPU); 1: a module loaded on first use (src/core/module.h) */
 } backend_entry;
 
 /* Every backend brigade knows, in "auto" order (emu last, never auto). */

@@ -1,4 +1,4 @@
-/* The module side of src/module.h, compiled into each backend module with
+/* The module side of src/core/module.h, compiled into each backend module with
  * BRG_MODULE_GETTER naming its table's getter (brg_backend_cuda, ...). It
  * exports the module's three symbols and gives the device code the core
  * services it calls (errors, the fork guard) through the host table. */

@@ -12,7 +12,7 @@
  *
  * The core reads brg_module_abi before calling anything: a module built for
  * another interface is refused with a message naming both numbers, and its
- * code never runs. brg_module_init returns the backend table (src/backend.h)
+ * code never runs. brg_module_init returns the backend table (src/core/backend.h)
  * or NULL. Everything a module needs from the core comes through the host
  * table, so a module links no brigade library and works the same beside a
  * shared libbrigade or inside a program linked with the static one.
@@ -41,7 +41,7 @@ typedef struct brg_host_api {
         __attribute__((format(printf, 4, 5)))
 #endif
         ;
-    /* A runtime that does not survive fork() has started (src/fork_guard.h). */
+    /* A runtime that does not survive fork() has started (src/pool/fork_guard.h). */
     void (*note_runtime)(const char *what);
 } brg_host_api;
 

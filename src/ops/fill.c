@@ -1,4 +1,4 @@
-/* Uniform [0, 1) fills (Philox4x32-10, src/philox.h): argument checks, the
+/* Uniform [0, 1) fills (Philox4x32-10, src/shared/philox.h): argument checks, the
  * tensor op, and the one-call helpers that stage host arrays through a
  * GPU's memory. */
 #include "brigade/ops.h"
