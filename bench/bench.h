@@ -277,7 +277,7 @@ struct brg_bench_case {
 };
 
 typedef struct brg_bench_workload {
-    const char *name;                /* contract name (design.md §8) */
+    const char *name;                /* contract name (docs/design.md §8) */
     /* Append this workload's cases for opts (size, scale) at cases[*count..cap). */
     brg_status (*plan)(const brg_bench_options *opts, brg_bench_case *cases, int *count,
                        int cap);

@@ -23,7 +23,7 @@ enum {
 #define CMP_STR_(x) #x
 #define CMP_STR(x) CMP_STR_(x)
 
-/* The machine's ceilings, measured by each run (design.md section 8). */
+/* The machine's ceilings, measured by each run (docs/design.md §8). */
 #define CMP_N_CEILINGS 2
 static const char *const CMP_CEILINGS[CMP_N_CEILINGS] = {"sgemm_gflops", "mem_read_gbs"};
 

@@ -1,4 +1,4 @@
-/* bench --compare: two bench JSON documents (design.md §8) side by side.
+/* bench --compare: two bench JSON documents (docs/design.md §8) side by side.
  *
  * A result is identified by its workload, its runner and its params object
  * (a set of key/value pairs: order does not matter; numbers compare exactly

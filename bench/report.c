@@ -1,5 +1,5 @@
 /* The report: the machine block and the results table on stdout, the JSON
- * document of design.md §8 (--json) and one CSV row per result (--csv).
+ * document of docs/design.md §8 (--json) and one CSV row per result (--csv).
  * A value that does not apply (NAN, -1) is JSON null and an empty CSV field. */
 #include "bench.h"
 

@@ -2,7 +2,7 @@
  *   report.md     the machine, then one table per tutorial table (and per
  *                 case the tutorial did not have), the tutorial's published
  *                 times beside ours, and the charts;
- *   results.json  the contract's document (design.md §8);
+ *   results.json  the contract's document (docs/design.md §8);
  *   partN.dat     one row per case, one column per runner (median seconds);
  *   partN.gp      the gnuplot script that draws partN.png from it;
  *   partN.png     drawn here when gnuplot is on PATH. */

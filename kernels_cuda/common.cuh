@@ -2,7 +2,7 @@
  * (CUDA, HIP, or the emulator), and gives the launch helper, the CHECK macro
  * and the per-device context. Kernels written against this file run on
  * NVIDIA, AMD and the emulated device unchanged. The three rules
- * (design.md): launch through brg_launch only; library calls (cuBLAS, CUB,
+ * (docs/design.md §9): launch through brg_launch only; library calls (cuBLAS, CUB,
  * Thrust) only through narrow wrappers; kernels are grid-stride loops. */
 #ifndef BRG_KERNELS_COMMON_CUH
 #define BRG_KERNELS_COMMON_CUH

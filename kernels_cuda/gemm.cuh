@@ -1,4 +1,4 @@
-/* The one GEMM top-k needs, behind a narrow wrapper (design.md: library
+/* The one GEMM top-k needs, behind a narrow wrapper (docs/design.md §9: library
  * calls only through wrappers, so the emulated build can stand in for them):
  *   C[m x n] = A[m x k] . B[n x k]^T, all row-major fp32, on the calling
  *   thread's stream.

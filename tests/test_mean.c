@@ -1,5 +1,5 @@
 /* Mean of rows and mean of chunks on one device, against the oracle.
- * One case per rule of the semantics table (design.md §5). */
+ * One case per rule of the semantics table (docs/design.md §5). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
