@@ -6,7 +6,9 @@
 #  2. with the CUDA libraries hidden (bubblewrap, where installed): the program
 #     still starts, "auto" falls back to the CPU, and "cuda" is
 #     BRG_ERR_NO_DEVICE naming the module;
-#  3. with the CUDA module removed: the same, and the message names the file.
+#  3. with the CUDA module removed: the same, and the message names the file;
+#  4. where the package has its "mpi" component, examples/mpi_search.c built
+#     through find_package(brigade COMPONENTS mpi), run on 2 ranks.
 set -euo pipefail
 build=$1 src=$2
 unset BRIGADE_BACKEND_PATH BRIGADE_DEVICE # the installed modules only
@@ -53,5 +55,11 @@ if [ -n "$module" ]; then
   rm "$module"
   run_all "CUDA module removed"
   expect_no_cuda "CUDA module removed" "libbrigade-cuda.so was not found"
+fi
+if [ -x "$tmp/cmake/mpi_search" ]; then
+  OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 BRIGADE_NUM_THREADS=1 \
+    mpirun --oversubscribe --mca btl self,vader --bind-to none -np 2 "$tmp/cmake/mpi_search" \
+    >"$tmp/out" 2>&1 || { echo "mpi_search failed:"; cat "$tmp/out"; exit 1; }
+  echo "mpi component: $(grep -m1 'query 0' "$tmp/out")"
 fi
 echo "installed package works through find_package and pkg-config"
