@@ -8,6 +8,10 @@
 
 #include <new>
 
+#if !defined(BRG_EMU_BUILD) && !defined(BRG_HIP_BUILD)
+#include <dlfcn.h>
+#endif
+
 #include "fork_guard.h"
 #include "common.cuh"
 #include "fill.cuh"
@@ -52,10 +56,36 @@ brg_status guarded(const char *what, Body &&body) noexcept
     }
 }
 
+#if !defined(BRG_EMU_BUILD) && !defined(BRG_HIP_BUILD)
+/* The runtime says "insufficient driver" both when there is no driver and
+ * when it is too old: tell them apart, for the message. */
+void explain_driver(char *reason, size_t cap)
+{
+    void *lib = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
+    if (!lib) {
+        const char *why = dlerror();
+        snprintf(reason, cap, "no NVIDIA driver: %s", why ? why : "libcuda.so.1 cannot be loaded");
+        return;
+    }
+    dlclose(lib);
+    int driver = 0;
+    (void)cudaDriverGetVersion(&driver);
+    snprintf(reason, cap, "the NVIDIA driver supports CUDA %d.%d, older than this runtime's %d.%d",
+             driver / 1000, driver % 1000 / 10, CUDART_VERSION / 1000, CUDART_VERSION % 1000 / 10);
+}
+#endif
+
 int device_count(char *reason, size_t cap)
 {
     int n = 0;
     cudaError_t err = cudaGetDeviceCount(&n);
+#if !defined(BRG_EMU_BUILD) && !defined(BRG_HIP_BUILD)
+    if (err == cudaErrorInsufficientDriver) {
+        explain_driver(reason, cap);
+        (void)cudaGetLastError();
+        return 0;
+    }
+#endif
     if (err != cudaSuccess) {
         snprintf(reason, cap, "%s (" BRG_RUNTIME_PREFIX "GetDeviceCount: %s, error %d)", cudaGetErrorString(err),
                  cudaGetErrorName(err), (int)err);
@@ -63,6 +93,10 @@ int device_count(char *reason, size_t cap)
         return 0;
     }
     if (n == 0) snprintf(reason, cap, "the %s runtime reports no devices", BRG_VENDOR_NAME);
+#if !defined(BRG_EMU_BUILD)
+    /* Counting devices started the driver: from here forking is unsafe. */
+    if (n > 0) brg_pool_note_runtime(BRG_VENDOR_NAME " runtime");
+#endif
     return n;
 }
 

@@ -2,6 +2,7 @@
 #include "gemm.cuh"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <new>
@@ -11,6 +12,7 @@
 #include <cblas.h>
 #elif !defined(BRG_HIP_BUILD)
 #include <cublas_v2.h>
+#include <dlfcn.h>
 #endif
 
 namespace BRG_NS {
@@ -81,27 +83,73 @@ const char *cublas_name(cublasStatus_t s)
 
 typedef cublasHandle_t blas_handle;
 
+/* cuBLAS is opened when a device opens (gemm_open), not when the module
+ * loads: on a machine without an NVIDIA GPU the module answers "no device"
+ * without mapping cuBLAS, some 200 MiB of resident memory for a program
+ * that only opened "auto". The five entry points the module calls, with
+ * their header's types. */
+#define BRG_STR2(x) #x
+#define BRG_STR(x) BRG_STR2(x)
+const char CUBLAS_SONAME[] = "libcublas.so." BRG_STR(CUBLAS_VER_MAJOR);
+
+struct cublas_api {
+    decltype(&cublasCreate_v2) create;
+    decltype(&cublasDestroy_v2) destroy;
+    decltype(&cublasSetStream_v2) set_stream;
+    decltype(&cublasSetMathMode) set_math_mode;
+    decltype(&cublasSgemm_v2) sgemm;
+};
+cublas_api cublas;
+pthread_once_t cublas_once = PTHREAD_ONCE_INIT;
+char cublas_failure[512]; /* "" once loaded */
+
+template <typename Fn>
+bool bind(void *lib, const char *name, Fn *fn)
+{
+    void *sym = dlsym(lib, name);
+    memcpy(fn, &sym, sizeof sym);
+    if (!sym) snprintf(cublas_failure, sizeof cublas_failure, "%s has no %s", CUBLAS_SONAME, name);
+    return sym != nullptr;
+}
+
+void cublas_load()
+{
+    void *lib = dlopen(CUBLAS_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        const char *why = dlerror();
+        snprintf(cublas_failure, sizeof cublas_failure, "cannot load %s: %s", CUBLAS_SONAME,
+                 why ? why : "dlopen failed");
+        return;
+    }
+    bool ok = bind(lib, "cublasCreate_v2", &cublas.create) &&
+              bind(lib, "cublasDestroy_v2", &cublas.destroy) &&
+              bind(lib, "cublasSetStream_v2", &cublas.set_stream) &&
+              bind(lib, "cublasSetMathMode", &cublas.set_math_mode) &&
+              bind(lib, "cublasSgemm_v2", &cublas.sgemm);
+    if (!ok) dlclose(lib); /* else it stays loaded */
+}
+
 /* Row-major C = A B^T is column-major C^T = B A^T. */
 brg_status cublas_gemm_nt(const dev_ctx *ctx, cublasHandle_t h, const float *a, const float *b,
                           float *c, int64_t m, int64_t n, int64_t k, int allow_tf32)
 {
-    BRG_CUBLAS_CHECK(cublasSetStream(h, cudaStreamPerThread));
-    BRG_CUBLAS_CHECK(cublasSetMathMode(h, allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    BRG_CUBLAS_CHECK(cublas.set_stream(h, cudaStreamPerThread));
+    BRG_CUBLAS_CHECK(cublas.set_math_mode(h, allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
     const float one = 1.0f, zero = 0.0f;
-    BRG_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, (int)n, (int)m, (int)k, &one, b, (int)k,
-                                 a, (int)k, &zero, c, (int)n));
+    BRG_CUBLAS_CHECK(cublas.sgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, (int)n, (int)m, (int)k, &one, b, (int)k,
+                                  a, (int)k, &zero, c, (int)n));
     return BRG_OK;
 }
 
 brg_status handle_create(const dev_ctx *ctx, blas_handle *h)
 {
-    BRG_CUBLAS_CHECK(cublasCreate(h));
+    BRG_CUBLAS_CHECK(cublas.create(h));
     return BRG_OK;
 }
 
 void handle_destroy(blas_handle h)
 {
-    (void)cublasDestroy(h);
+    (void)cublas.destroy(h);
 }
 #elif defined(BRG_EMU_BUILD)
 /* The emulated device has no cuBLAS: its stand-in takes a handle of its own
@@ -189,6 +237,12 @@ const char *gemm_stand_in(const dev_ctx *ctx)
 brg_status gemm_open(dev_ctx *ctx)
 {
     ctx->blas = nullptr;
+#if !defined(BRG_HIP_BUILD) && !defined(BRG_EMU_BUILD)
+    pthread_once(&cublas_once, cublas_load);
+    if (cublas_failure[0])
+        return BRG_ERROR(BRG_ERR_NO_DEVICE, "cuda:%d: the CUDA backend needs cuBLAS: %s", ctx->index,
+                         cublas_failure);
+#endif
 #if !defined(BRG_HIP_BUILD)
     ctx->blas = new (std::nothrow) blas_pool;
     if (!ctx->blas) return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "GEMM handle pool");

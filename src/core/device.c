@@ -50,15 +50,22 @@ static const brg_backend_i *backend_of(const backend_entry *e, char *reason, siz
     return e->module ? brg_module_backend(e->name, reason, cap) : brg_backend_cpu();
 }
 
-/* Devices of a backend, or 0 with the reason written to reason. */
+/* Devices of a backend, or 0 with the reason written to reason; a module's
+ * own reason (the runtime's words) is given with the module's name. */
 static int backend_devices(const backend_entry *e, char *reason, size_t cap)
 {
     reason[0] = '\0';
     const brg_backend_i *be = backend_of(e, reason, cap);
     if (!be) return 0;
-    int n = be->device_count(reason, cap);
-    if (n <= 0 && reason[0] == '\0') snprintf(reason, cap, "no %s device found", e->name);
-    return n > 0 ? n : 0;
+    char why[512] = "";
+    int n = be->device_count(why, sizeof why);
+    if (n > 0) return n;
+    if (why[0] == '\0') snprintf(why, sizeof why, "no %s device found", e->name);
+    if (e->module)
+        snprintf(reason, cap, "libbrigade-%s.so loaded, but %s", e->name, why);
+    else
+        snprintf(reason, cap, "%s", why);
+    return 0;
 }
 
 brg_status brg_device_count(const char *backend, int *count)
