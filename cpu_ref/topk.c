@@ -70,6 +70,30 @@ static void blas_single_end(void)
     pthread_mutex_unlock(&blas_lock);
 }
 
+/* fork() (a process pool's worker, say) while another thread holds
+ * blas_lock would hand the child a lock nobody can release, and the child's
+ * first top-k would wait forever. Hold it across the fork instead. A child
+ * forked during another thread's top-k keeps OpenBLAS at one thread. */
+static void blas_before_fork(void)
+{
+    pthread_mutex_lock(&blas_lock);
+}
+
+static void blas_after_fork_parent(void)
+{
+    pthread_mutex_unlock(&blas_lock);
+}
+
+static void blas_after_fork_child(void)
+{
+    pthread_mutex_init(&blas_lock, NULL);
+}
+
+__attribute__((constructor)) static void blas_register_fork_handlers(void)
+{
+    pthread_atfork(blas_before_fork, blas_after_fork_parent, blas_after_fork_child);
+}
+
 /* ---- selection ------------------------------------------------------------------- */
 
 static int cand_before(const cand *a, const cand *b)

@@ -1,8 +1,9 @@
 /* Pools (include/brigade/pool.h): every rule of the contract, for every kind
- * it applies to. One test case per kind, in this order: sequential, threads,
- * processes, then the fork-safety rule, then OpenMP last. The order matters
- * without Check's fork (CK_FORK=no, the sanitizer builds): once OpenMP or a
- * GPU runtime has started in the process, process pools refuse to fork.
+ * it applies to. One test case per kind (sequential, threads, processes),
+ * then every order of the four kinds in one process and OpenMP across fork,
+ * then OpenMP, then the GPU fork rule last. That last place matters without
+ * Check's fork (CK_FORK=no, the sanitizer builds): once a GPU runtime is
+ * noted, process pools refuse to fork for the rest of the process.
  *
  * Tasks never call ck_assert (a process task runs in a forked child, where a
  * failed assertion would take over the child): they write what they saw into
@@ -66,8 +67,8 @@ static brg_status square_task(int64_t i, void *result, void *ctx)
 }
 
 /* 1 when the OpenMP kind is missing from this build (the test then passes
- * with a SKIP line). The probe runs inside the test: starting OpenMP in
- * main() would turn process pools off for every test after it. */
+ * with a SKIP line). The probe runs inside the test, so that OpenMP starts
+ * in the process only where a test uses it. */
 static int skipped(brg_pool_kind kind, const char *test)
 {
     if (kind != BRG_POOL_OPENMP) return 0;
@@ -650,8 +651,278 @@ START_TEST(process_maps_leave_no_child_behind)
 }
 END_TEST
 
-/* Runs after every other process test when Check does not fork: the note is
- * for the rest of the process's life. */
+/* ---- every kind after every other, in one process ---------------------------------------- */
+
+/* BRIGADE_TEST_OPENMP (from CMake): 1 when this build has OpenMP pools. The
+ * cases below must not probe for it: a probe would start OpenMP first. */
+#ifndef BRIGADE_TEST_OPENMP
+#error "tests/CMakeLists.txt defines BRIGADE_TEST_OPENMP"
+#endif
+
+enum { ORDERS = 24 };
+
+/* Order number 0..23 as a permutation of the four kinds (factorial digits). */
+static void order_of(int number, brg_pool_kind order[4])
+{
+    brg_pool_kind left[4] = {BRG_POOL_SEQUENTIAL, BRG_POOL_THREADS, BRG_POOL_PROCESSES,
+                             BRG_POOL_OPENMP};
+    int place = 6; /* 3! */
+    for (int k = 0, n = 4; k < 4; k++, n--) {
+        int pick = number / place;
+        number %= place;
+        order[k] = left[pick];
+        memmove(&left[pick], &left[pick + 1], (size_t)(n - pick - 1) * sizeof left[0]);
+        if (n > 1) place /= n - 1;
+    }
+}
+
+/* Each loop index is one order: sequential, threads, processes and OpenMP
+ * maps one after another in one process (with Check's fork, a fresh process
+ * per order; without it, the sanitizer builds, all 24 in a row). Each map's
+ * results are checked. */
+START_TEST(every_order_of_the_four_kinds_runs_in_one_process)
+{
+    enum { n = 500 };
+    static int64_t primes[n];
+    brg_pool_kind order[4];
+    order_of(_i, order);
+    char name[64];
+    snprintf(name, sizeof name, "%s, %s, %s, %s", kind_name[order[0]], kind_name[order[1]],
+             kind_name[order[2]], kind_name[order[3]]);
+    for (int k = 0; k < 4; k++) {
+        brg_pool *pool = pool_new(order[k], 3, 0);
+        memset(primes, 0xff, sizeof primes);
+        brg_status st = brg_pool_map(pool, prime_count_task, NULL, n, primes, sizeof primes[0], NULL);
+        brg_pool_free(pool);
+        if (order[k] == BRG_POOL_OPENMP && !BRIGADE_TEST_OPENMP) {
+            ck_assert_msg(st == BRG_ERR_UNSUPPORTED, "order %s: openmp in a build without it: %s",
+                          name, brg_status_str(st));
+            continue;
+        }
+        ck_assert_msg(st == BRG_OK, "order %s: the %s map failed: %s", name, kind_name[order[k]],
+                      brg_last_error());
+        for (int64_t i = 0; i < n; i++)
+            ck_assert_msg(primes[i] == primes_in_block(i), "order %s: %s item %lld", name,
+                          kind_name[order[k]], (long long)i);
+    }
+}
+END_TEST
+
+/* The orders are the 24 permutations: each kind once in each, no order twice. */
+START_TEST(the_orders_are_the_24_permutations)
+{
+    int seen[256] = {0};
+    for (int number = 0; number < ORDERS; number++) {
+        brg_pool_kind order[4];
+        order_of(number, order);
+        int code = 0, kinds = 0;
+        for (int k = 0; k < 4; k++) {
+            code = code * 4 + (int)order[k];
+            kinds |= 1 << order[k];
+        }
+        ck_assert_int_eq(kinds, 15);
+        ck_assert_int_eq(seen[code]++, 0);
+    }
+}
+END_TEST
+
+/* Start OpenMP in this process (a no-op in builds without it). */
+static void start_openmp(void)
+{
+    int64_t r[64];
+    brg_pool *pool = pool_new(BRG_POOL_OPENMP, 2, 0);
+    BRG_ASSERT_STATUS(brg_pool_map(pool, square_task, NULL, 64, r, sizeof r[0], NULL),
+                      BRIGADE_TEST_OPENMP ? BRG_OK : BRG_ERR_UNSUPPORTED);
+    brg_pool_free(pool);
+    if (BRIGADE_TEST_OPENMP) assert_squares(r, 64);
+}
+
+/* What an OpenMP map returned where a task tried one. */
+typedef struct attempt {
+    brg_status status;
+    char message[400];
+} attempt;
+
+/* In a forked child only: end this process with SIGALRM if it is still
+ * running after `seconds` (0 cancels), so that a hang becomes a failure.
+ * SIGALRM goes back to its default action first: the child inherits Check's
+ * handler, which kills the whole process group. */
+static void end_child_after(unsigned seconds)
+{
+    sigset_t alrm;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    signal(SIGALRM, SIG_DFL);
+    sigprocmask(SIG_UNBLOCK, &alrm, NULL);
+    alarm(seconds);
+}
+
+/* An OpenMP map, in a forked child only. A map that hangs (libgomp waiting
+ * for a team the fork left behind) ends the child with SIGALRM instead. */
+static brg_status try_openmp_map(attempt *out)
+{
+    end_child_after(20);
+    brg_pool *pool = NULL;
+    brg_pool_options o = {.kind = BRG_POOL_OPENMP, .workers = 2};
+    brg_status st = brg_pool_create(&o, &pool);
+    int64_t r[8];
+    if (st == BRG_OK) st = brg_pool_map(pool, square_task, NULL, 8, r, sizeof r[0], NULL);
+    end_child_after(0);
+    out->status = st;
+    snprintf(out->message, sizeof out->message, "%s", st == BRG_OK ? "" : brg_last_error());
+    brg_pool_free(pool);
+    return BRG_OK;
+}
+
+static brg_status openmp_map_task(int64_t i, void *result, void *ctx)
+{
+    (void)i;
+    (void)ctx;
+    return try_openmp_map(result);
+}
+
+/* A process task that tries an OpenMP map after the parent started OpenMP is
+ * told why (OpenMP, fork) rather than hanging or hearing only the nesting
+ * rule; the map itself, and OpenMP in the parent afterwards, work. */
+START_TEST(an_openmp_map_in_a_process_task_after_openmp_started_names_openmp)
+{
+    if (!BRIGADE_TEST_OPENMP) {
+        printf("SKIP: an_openmp_map_in_a_process_task_after_openmp_started_names_openmp: "
+               "no OpenMP in this build\n");
+        return;
+    }
+    start_openmp();
+    static attempt got[3];
+    memset(got, 0, sizeof got);
+    brg_pool *pool = pool_new(BRG_POOL_PROCESSES, 3, 1);
+    BRG_ASSERT_OK(brg_pool_map(pool, openmp_map_task, NULL, 3, got, sizeof got[0], NULL));
+    brg_pool_free(pool);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_msg(got[i].status == BRG_ERR_UNSUPPORTED, "task %d: %s: %s", i,
+                      brg_status_str(got[i].status), got[i].message);
+        ck_assert_msg(strstr(got[i].message, "OpenMP") && strstr(got[i].message, "fork"),
+                      "task %d: %s", i, got[i].message);
+    }
+    start_openmp(); /* the parent's OpenMP is untouched */
+}
+END_TEST
+
+/* The application's own fork() after OpenMP started: in the child, an
+ * OpenMP map is refused naming OpenMP (not a hang), and the other kinds
+ * work, processes included. Exit status: 0, or the step that failed. */
+static int child_after_openmp(void)
+{
+    attempt a;
+    try_openmp_map(&a);
+    if (a.status != BRG_ERR_UNSUPPORTED || !strstr(a.message, "OpenMP")) return 10;
+    const brg_pool_kind others[] = {BRG_POOL_SEQUENTIAL, BRG_POOL_THREADS, BRG_POOL_PROCESSES};
+    for (int k = 0; k < 3; k++) {
+        int64_t r[100];
+        brg_pool_options o = {.kind = others[k], .workers = 2};
+        brg_pool *pool = NULL;
+        if (brg_pool_create(&o, &pool) != BRG_OK) return 20 + k;
+        brg_status st = brg_pool_map(pool, square_task, NULL, 100, r, sizeof r[0], NULL);
+        brg_pool_free(pool);
+        if (st != BRG_OK) return 30 + k;
+        for (int64_t i = 0; i < 100; i++)
+            if (r[i] != i * i) return 40 + k;
+    }
+    return 0;
+}
+
+START_TEST(a_child_forked_after_openmp_refuses_only_openmp_maps)
+{
+    if (!BRIGADE_TEST_OPENMP) {
+        printf("SKIP: a_child_forked_after_openmp_refuses_only_openmp_maps: "
+               "no OpenMP in this build\n");
+        return;
+    }
+    start_openmp();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) _exit(child_after_openmp());
+    ck_assert_int_gt(pid, 0);
+    int ws = 0;
+    ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+    ck_assert_msg(WIFEXITED(ws) && WEXITSTATUS(ws) == 0,
+                  "child: %s %d (10: OpenMP not refused; 2x/3x/4x: sequential, threads, "
+                  "processes failed)", WIFEXITED(ws) ? "exit status" : "killed by signal",
+                  WIFEXITED(ws) ? WEXITSTATUS(ws) : WTERMSIG(ws));
+    start_openmp();
+}
+END_TEST
+
+/* A process task may run the CPU top-k (OpenBLAS sgemm in brigade's
+ * parallel loops) after the parent ran OpenMP, a threads pool and the same
+ * top-k: none of the parent's threads is needed in the child. */
+enum { TK_NQ = 6, TK_NB = 3000, TK_DIM = 48, TK_K = 5 };
+
+typedef struct topk_data {
+    float q[TK_NQ * TK_DIM], db[TK_NB * TK_DIM];
+} topk_data;
+
+typedef struct topk_row {
+    float scores[TK_K];
+    int64_t indices[TK_K];
+} topk_row;
+
+static brg_status cpu_topk_all(const topk_data *d, topk_row rows[TK_NQ])
+{
+    float scores[TK_NQ * TK_K];
+    int64_t indices[TK_NQ * TK_K];
+    brg_device *dev;
+    brg_status st = brg_device_open("cpu", &dev);
+    if (st != BRG_OK) return st;
+    st = brg_cosine_topk_f32(dev, d->q, TK_NQ, d->db, TK_NB, TK_DIM, TK_K, NULL, scores, indices);
+    brg_device_close(dev);
+    for (int q = 0; q < TK_NQ; q++) {
+        memcpy(rows[q].scores, scores + q * TK_K, sizeof rows[q].scores);
+        memcpy(rows[q].indices, indices + q * TK_K, sizeof rows[q].indices);
+    }
+    return st;
+}
+
+static brg_status cpu_topk_task(int64_t i, void *result, void *ctx)
+{
+    topk_row rows[TK_NQ];
+    end_child_after(60); /* a lock copied held by the fork would hang here */
+    brg_status st = cpu_topk_all(ctx, rows);
+    end_child_after(0);
+    *(topk_row *)result = rows[i % TK_NQ];
+    return st;
+}
+
+START_TEST(process_workers_may_run_the_cpu_top_k_after_openmp_threads_and_top_k_ran)
+{
+#if defined(__SANITIZE_THREAD__)
+    printf("SKIP: process_workers_may_run_the_cpu_top_k_after_openmp_threads_and_top_k_ran: "
+           "ThreadSanitizer forbids threads after a multi-threaded fork\n");
+    return;
+#endif
+    static topk_data d;
+    brg_test_fill_f32(d.q, TK_NQ * TK_DIM, -1, 1, 5);
+    brg_test_fill_f32(d.db, TK_NB * TK_DIM, -1, 1, 6);
+    start_openmp();
+    brg_pool *threads = pool_new(BRG_POOL_THREADS, 2, 0);
+    int64_t sq[64];
+    BRG_ASSERT_OK(brg_pool_map(threads, square_task, NULL, 64, sq, sizeof sq[0], NULL));
+    topk_row want[TK_NQ];
+    BRG_ASSERT_OK(cpu_topk_all(&d, want));
+    static topk_row got[2 * TK_NQ];
+    brg_pool *pool = pool_new(BRG_POOL_PROCESSES, 2, 1);
+    BRG_ASSERT_OK(brg_pool_map(pool, cpu_topk_task, &d, 2 * TK_NQ, got, sizeof got[0], NULL));
+    brg_pool_free(pool);
+    brg_pool_free(threads);
+    for (int i = 0; i < 2 * TK_NQ; i++)
+        for (int j = 0; j < TK_K; j++) {
+            ck_assert_int_eq(got[i].indices[j], want[i % TK_NQ].indices[j]);
+            ck_assert_float_eq(got[i].scores[j], want[i % TK_NQ].scores[j]);
+        }
+}
+END_TEST
+
+/* Runs after every other test when Check does not fork: the note is for the
+ * rest of the process's life. Only GPU runtimes note one; OpenMP does not. */
 START_TEST(process_maps_after_a_runtime_that_breaks_fork_are_unsupported)
 {
     brg_pool *pool = pool_new(BRG_POOL_PROCESSES, 2, 0);
@@ -832,10 +1103,18 @@ static Suite *pool_suite(void)
     add_kind(s, BRG_POOL_SEQUENTIAL);
     add_kind(s, BRG_POOL_THREADS);
     add_kind(s, BRG_POOL_PROCESSES);
+    TCase *orders = tcase_create("orders");
+    tcase_set_timeout(orders, 300);
+    tcase_add_test(orders, the_orders_are_the_24_permutations);
+    tcase_add_loop_test(orders, every_order_of_the_four_kinds_runs_in_one_process, 0, ORDERS);
+    tcase_add_test(orders, an_openmp_map_in_a_process_task_after_openmp_started_names_openmp);
+    tcase_add_test(orders, a_child_forked_after_openmp_refuses_only_openmp_maps);
+    tcase_add_test(orders, process_workers_may_run_the_cpu_top_k_after_openmp_threads_and_top_k_ran);
+    suite_add_tcase(s, orders);
+    add_kind(s, BRG_POOL_OPENMP);
     TCase *fork_safety = tcase_create("fork_safety");
     tcase_add_test(fork_safety, process_maps_after_a_runtime_that_breaks_fork_are_unsupported);
     suite_add_tcase(s, fork_safety);
-    add_kind(s, BRG_POOL_OPENMP);
     return s;
 }
 

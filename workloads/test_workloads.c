@@ -5,9 +5,9 @@
  * the memory there is, and bad arguments.
  *
  * Test cases run in this order: registry and arguments, then one case per
- * pool kind with OpenMP last. Without Check's fork (CK_FORK=no, the
- * sanitizer builds) the order matters: once OpenMP or a GPU runtime has
- * started in the process, process pools refuse to fork. */
+ * pool kind with OpenMP last (process pools work after OpenMP too). With a
+ * GPU fixture the process cases are skipped: once a GPU runtime has started
+ * in the process, process pools refuse to fork. */
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>

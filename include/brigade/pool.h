@@ -31,7 +31,8 @@
  * threads. Maps on one pool are serialised: a second thread calling
  * brg_pool_map on a pool that is running a map waits for it to finish. A map
  * started from inside a task or worker_init of any pool (including in a
- * process pool's child) returns BRG_ERR_INVALID_ARG ("no pool inside a pool").
+ * process pool's child) returns BRG_ERR_INVALID_ARG ("no pool inside a pool"),
+ * except an OpenMP map where OpenMP cannot run (fork() rules, below).
  * brg_pool_free must not race with maps on the same pool.
  *
  * A pool belongs to the process that created it. In a child made by fork()
@@ -40,12 +41,19 @@
  * in the parent); brg_pool_free there releases the copy's memory only.
  *
  * fork() rules (BRG_POOL_PROCESSES).
- *   - fork() is unsafe once the CUDA or HIP runtime or the OpenMP runtime has
- *     started in the process: the child inherits a runtime whose threads and
- *     driver state did not survive. Once brigade has started one of them (a
- *     GPU device opened, an OpenMP pool map run), process-pool maps return
- *     BRG_ERR_UNSUPPORTED naming it. Run process pools before those, or in a
- *     process of their own.
+ *   - Process pools work before and after OpenMP pools, in any order. What
+ *     fork() breaks is OpenMP in the child: libgomp's threads stay in the
+ *     parent and the child's next parallel region would wait for them forever.
+ *     So in any process forked after brigade ran an OpenMP map (a process
+ *     pool's child, or a child of your own fork()), an OpenMP pool map returns
+ *     BRG_ERR_UNSUPPORTED naming OpenMP instead of hanging; in a process
+ *     pool's task that comes before the nesting rule above. Other
+ *     kinds, and the CPU backend, work there. brigade knows only of OpenMP
+ *     it started itself.
+ *   - GPU runtimes: once brigade has opened a CUDA or HIP device in the
+ *     process, process-pool maps return BRG_ERR_UNSUPPORTED naming the
+ *     runtime (docs/pools.md says why the fork itself is refused there). Run
+ *     process pools before opening a GPU device, or in a process of their own.
  *   - The child is a copy of the caller at the moment of the map: it sees
  *     ctx and globals as they were, and its writes to them are lost. Threads
  *     of the parent (thread pools included) do not exist in the child.
@@ -129,7 +137,8 @@ BRG_API void brg_pool_free(brg_pool *pool);
  * not a task's. Errors: BRG_ERR_INVALID_ARG (pool or fn NULL, n < 0, results
  * NULL with result_size > 0, a map inside a pool task), BRG_ERR_OVERFLOW
  * (n * result_size does not fit size_t), BRG_ERR_UNSUPPORTED (OpenMP not
- * built; processes after a runtime that makes fork unsafe), BRG_ERR_WORKER (a
+ * built; OpenMP in a process forked after OpenMP started; processes after a
+ * GPU runtime started; a pool inherited over fork()), BRG_ERR_WORKER (a
  * process worker died or could not start), BRG_ERR_OUT_OF_MEMORY, or the
  * failing task's or worker_init's own status. */
 BRG_API brg_status brg_pool_map(brg_pool *pool, brg_task_fn fn, void *ctx, int64_t n,

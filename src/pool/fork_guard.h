@@ -7,10 +7,11 @@
 extern "C" {
 #endif
 
-/* Record that a runtime that does not survive fork() (CUDA, HIP, OpenMP) has
- * started in this process; from then on process-pool maps return
- * BRG_ERR_UNSUPPORTED naming it. `what` must have static storage ("CUDA").
- * The first call wins. Thread-safe. */
+/* Record that a GPU runtime (CUDA, HIP) has started in this process; from
+ * then on process-pool maps return BRG_ERR_UNSUPPORTED naming it (see
+ * docs/pools.md for why GPU runtimes refuse the fork itself while OpenMP only
+ * refuses OpenMP maps in the child). `what` must have static storage
+ * ("CUDA"). The first call wins. Thread-safe. */
 void brg_pool_note_runtime(const char *what);
 
 #ifdef __cplusplus

@@ -33,7 +33,7 @@ static void run_team_member(brg_pool *pool, brg_pool_job *job, int64_t *reported
 brg_status brg_pool_openmp_map(brg_pool *pool, brg_pool_job *job, int helpers,
                                int64_t *failed_index)
 {
-    brg_pool_note_runtime("OpenMP");
+    brg_pool_note_openmp();
     for (int w = 0; w < helpers; w++) atomic_store(&pool->slots[w].status, BRG_OK);
     int64_t reported = 0;
 #pragma omp parallel num_threads(helpers)

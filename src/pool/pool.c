@@ -12,7 +12,9 @@
 
 static _Thread_local int in_task;  /* this thread runs tasks, worker_init or progress */
 static int in_child;               /* this process is a process-pool child */
-static _Atomic(const char *) noted_runtime;
+static _Atomic(const char *) noted_runtime; /* a GPU runtime: no fork from here on */
+static atomic_long openmp_pid;     /* the process where an OpenMP map first ran, or 0 */
+static int openmp_lost;            /* forked after that: libgomp's threads are gone */
 
 /* ---- fork safety and nesting ---------------------------------------------- */
 
@@ -25,6 +27,36 @@ void brg_pool_note_runtime(const char *what)
 const char *brg_pool_noted_runtime(void)
 {
     return atomic_load(&noted_runtime);
+}
+
+void brg_pool_note_openmp(void)
+{
+    long none = 0;
+    atomic_compare_exchange_strong(&openmp_pid, &none, (long)getpid());
+}
+
+/* In every child forked after OpenMP started here (a process pool's or the
+ * application's): the child has only the forking thread, and libgomp's next
+ * parallel region would wait forever for the team it remembers. */
+static void after_fork_in_child(void)
+{
+    if (atomic_load(&openmp_pid) != 0) openmp_lost = 1;
+}
+
+__attribute__((constructor)) static void register_fork_handler(void)
+{
+    pthread_atfork(NULL, NULL, after_fork_in_child);
+}
+
+/* Maps that would enter a runtime this process inherited over fork(). */
+static brg_status check_runtime_survived(const brg_pool *pool)
+{
+    if (pool->kind != BRG_POOL_OPENMP || !openmp_lost) return BRG_OK;
+    return BRG_ERROR(BRG_ERR_UNSUPPORTED,
+                     "no OpenMP pool map in a process forked after OpenMP started (in process "
+                     "%ld): libgomp's threads do not survive fork() and the map would hang; use "
+                     "a threads or sequential pool here, or map with OpenMP before forking",
+                     atomic_load(&openmp_pid));
 }
 
 int brg_pool_enter_task(void)
@@ -43,6 +75,7 @@ void brg_pool_mark_child(void)
 {
     in_child = 1;
     in_task = 1;
+    after_fork_in_child(); /* even if pthread_atfork could not register it */
 }
 
 /* ---- the engine ------------------------------------------------------------- */
@@ -319,6 +352,10 @@ brg_status brg_pool_map(brg_pool *pool, brg_task_fn fn, void *ctx, int64_t n,
     BRG_CHECK_ARG(pool, "pool is NULL");
     BRG_CHECK_ARG(fn, "fn is NULL");
     BRG_CHECK_ARG(n >= 0, "n is negative (%lld)", (long long)n);
+    /* Before the nesting rule: in a process-pool child this is the reason
+     * that matters (the map would hang, not only nest). */
+    brg_status st = check_runtime_survived(pool);
+    if (st != BRG_OK) return st;
     if (in_task || in_child)
         return BRG_ERROR(BRG_ERR_INVALID_ARG,
                          "no pool inside a pool: brg_pool_map called from a pool's task, "
@@ -326,7 +363,7 @@ brg_status brg_pool_map(brg_pool *pool, brg_task_fn fn, void *ctx, int64_t n,
     BRG_CHECK_ARG(results || result_size == 0, "results is NULL but result_size is %zu",
                   result_size);
     size_t bytes;
-    brg_status st = brg_bytes_of(n, result_size, &bytes, "results (n * result_size)");
+    st = brg_bytes_of(n, result_size, &bytes, "results (n * result_size)");
     if (st != BRG_OK) return st;
     if (n == 0) return BRG_OK;
     if (getpid() != pool->owner)

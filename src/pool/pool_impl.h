@@ -66,8 +66,12 @@ struct brg_pool {
     pid_t owner;               /* the creating process: a fork() copy has no threads */
 };
 
-/* The runtime noted first, or NULL. */
+/* The GPU runtime noted first (brg_pool_note_runtime), or NULL. */
 const char *brg_pool_noted_runtime(void);
+
+/* Record that this process is about to run an OpenMP parallel region. Fork
+ * stays allowed; processes forked from here on refuse OpenMP maps. */
+void brg_pool_note_openmp(void);
 
 /* Mark the calling thread as running pool tasks (returns the previous mark,
  * to restore), and the whole process as a process-pool child. Maps are
