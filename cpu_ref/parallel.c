@@ -1,4 +1,5 @@
 #include "parallel.h"
+#include "pool_hooks.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -117,7 +118,7 @@ void brg_parallel_for(int64_t n, int64_t grain, brg_range_fn fn, void *ctx)
 {
     if (n <= 0) return;
     if (grain < 1) grain = 1;
-    if (in_loop || n <= grain) {
+    if (in_loop || n <= grain || brg_pool_in_task()) {
         fn(0, n, ctx);
         return;
     }

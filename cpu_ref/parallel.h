@@ -2,8 +2,10 @@
  * threads (BRIGADE_NUM_THREADS, default online cores, counting the caller)
  * runs parallel loops with chunked dynamic scheduling on an atomic counter.
  * Several threads may run loops at once; workers help whichever loop has
- * work left. A loop started from inside a loop runs inline, so nesting never
- * deadlocks or oversubscribes. After fork() the child starts a fresh team. */
+ * work left. A loop started from inside a loop, or from a pool's task (or a
+ * process pool's child), runs inline on the calling thread, so nesting never
+ * deadlocks or oversubscribes and a forked child starts no threads. After
+ * any other fork() the child starts a fresh team. */
 #ifndef BRG_PARALLEL_H
 #define BRG_PARALLEL_H
 

@@ -12,7 +12,7 @@
 #include <dlfcn.h>
 #endif
 
-#include "fork_guard.h"
+#include "pool_hooks.h"
 #include "common.cuh"
 #include "fill.cuh"
 #include "gemm.cuh"

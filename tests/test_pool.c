@@ -613,14 +613,6 @@ static brg_status cpu_mean_task(int64_t i, void *result, void *ctx)
 
 START_TEST(process_workers_may_use_the_cpu_backend_after_the_parent_did)
 {
-#if defined(__SANITIZE_THREAD__)
-    /* ThreadSanitizer kills a child that starts threads after a fork from a
-     * multi-threaded parent ("die_after_fork"), which is what the rebuilt
-     * team does; the ASan, valgrind and plain builds run this test. */
-    printf("SKIP: process_workers_may_use_the_cpu_backend_after_the_parent_did: "
-           "ThreadSanitizer forbids threads after a multi-threaded fork\n");
-    return;
-#endif
     double *x = malloc((size_t)FORK_ROWS * FORK_COLS * sizeof *x), want[FORK_ROWS], got[8];
     ck_assert_ptr_nonnull(x);
     brg_test_fill_f64(x, (int64_t)FORK_ROWS * FORK_COLS, 0, 1, 77);
@@ -635,6 +627,53 @@ START_TEST(process_workers_may_use_the_cpu_backend_after_the_parent_did)
     for (int i = 0; i < 8; i++) ck_assert_double_eq(got[i], want[i]);
     brg_pool_free(pool);
     free(x);
+}
+END_TEST
+
+/* Threads of the calling process, from /proc/self/status ("Threads:"). */
+static long thread_count(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    long n = -1;
+    char line[256];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Threads: %ld", &n) == 1) break;
+    if (f) fclose(f);
+    return n;
+}
+
+/* In a task, a CPU kernel big enough to run on the CPU backend's team runs
+ * on the task's thread instead: the result is how many threads the process
+ * gained during the call (a forked child starts none). */
+static brg_status fill_threads_task(int64_t i, void *result, void *ctx)
+{
+    (void)i;
+    brg_device *dev = ctx;
+    enum { N = 1 << 20 };
+    double *x = malloc(N * sizeof *x);
+    if (!x) return BRG_ERR_OUT_OF_MEMORY;
+    long before = thread_count();
+    brg_status st = brg_fill_uniform_f64(dev, x, N, 3, NULL);
+    *(long *)result = thread_count() - before;
+    free(x);
+    return st;
+}
+
+START_TEST(cpu_kernels_in_a_task_run_on_the_tasks_thread)
+{
+    brg_device *dev;
+    BRG_ASSERT_OK(brg_device_open("cpu", &dev));
+    brg_pool_kind kinds[] = {BRG_POOL_PROCESSES, BRG_POOL_SEQUENTIAL, BRG_POOL_THREADS};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        brg_pool *pool = pool_new(kinds[k], 2, 1);
+        long gained[4] = {-1, -1, -1, -1};
+        BRG_ASSERT_OK(brg_pool_map(pool, fill_threads_task, dev, 4, gained, sizeof gained[0], NULL));
+        for (int i = 0; i < 4; i++)
+            ck_assert_msg(gained[i] == 0, "kind %d, task %d: %ld threads started", (int)kinds[k], i,
+                          gained[i]);
+        brg_pool_free(pool);
+    }
+    brg_device_close(dev);
 }
 END_TEST
 
@@ -1085,6 +1124,7 @@ static void add_kind(Suite *s, brg_pool_kind kind)
         tcase_add_test(tc, a_process_worker_that_calls_exit_is_a_worker_error_at_its_item);
         tcase_add_test(tc, process_maps_leave_no_child_behind);
         tcase_add_test(tc, process_workers_may_use_the_cpu_backend_after_the_parent_did);
+        tcase_add_test(tc, cpu_kernels_in_a_task_run_on_the_tasks_thread);
     }
     suite_add_tcase(s, tc);
 }

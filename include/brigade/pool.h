@@ -35,6 +35,11 @@
  * except an OpenMP map where OpenMP cannot run (fork() rules, below).
  * brg_pool_free must not race with maps on the same pool.
  *
+ * Inside a task (or worker_init, or a process pool's child), brigade's CPU
+ * kernels (brg_cosine_topk_f32 on "cpu", the means, the fills) run on the
+ * task's own thread: the pool's workers already use the cores, and a forked
+ * child starts no threads.
+ *
  * A pool belongs to the process that created it. In a child made by fork()
  * (your own fork, not a process pool's), brg_pool_map on a pool inherited
  * from the parent returns BRG_ERR_UNSUPPORTED (its threads and lock stayed

@@ -13,7 +13,7 @@
 
 #include "brigade/version.h"
 #include "error.h"
-#include "fork_guard.h"
+#include "pool_hooks.h"
 
 typedef struct module_slot {
     const char *name;

@@ -41,7 +41,7 @@ typedef struct brg_host_api {
         __attribute__((format(printf, 4, 5)))
 #endif
         ;
-    /* A runtime that does not survive fork() has started (src/pool/fork_guard.h). */
+    /* A runtime that does not survive fork() has started (src/pool/pool_hooks.h). */
     void (*note_runtime)(const char *what);
 } brg_host_api;
 

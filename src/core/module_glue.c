@@ -7,7 +7,7 @@
 
 #include "brigade/version.h"
 #include "error.h"
-#include "fork_guard.h"
+#include "pool_hooks.h"
 #include "module.h"
 
 #ifndef BRG_MODULE_GETTER

@@ -66,6 +66,11 @@ int brg_pool_enter_task(void)
     return previous;
 }
 
+int brg_pool_in_task(void)
+{
+    return in_task;
+}
+
 void brg_pool_leave_task(int previous)
 {
     in_task = previous;

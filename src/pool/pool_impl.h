@@ -15,7 +15,7 @@
 #include <sys/types.h>
 
 #include "brigade/pool.h"
-#include "fork_guard.h"
+#include "pool_hooks.h"
 
 #ifdef __cplusplus
 extern "C" {
