@@ -107,6 +107,7 @@ static void start_team(void)
 
 int brg_parallel_threads(void)
 {
+    if (brg_pool_in_task()) return 1; /* loops run inline there: start no team */
     pthread_mutex_lock(&team.lock);
     if (!team.threads) start_team();
     int n = team.started + 1;

@@ -17,7 +17,8 @@ typedef void (*brg_range_fn)(int64_t begin, int64_t end, void *ctx);
  * exactly once each, in parallel; returns when all are done. */
 void brg_parallel_for(int64_t n, int64_t grain, brg_range_fn fn, void *ctx);
 
-/* Threads a loop may use (workers plus the caller), >= 1. */
+/* Threads a loop may use (workers plus the caller), >= 1; 1 in a pool's
+ * task, where loops run inline. */
 int brg_parallel_threads(void);
 
 /* 1 while the calling thread is running inside brg_parallel_for. */
