@@ -15,6 +15,7 @@
 #include <nanobind/stl/pair.h>
 
 #include <cstdint>
+#include <new>
 #include <stdexcept>
 #include <type_traits>
 #include <string>
@@ -101,14 +102,17 @@ private:
     brg_device *dev_ = nullptr;
 };
 
-// A new NumPy array of the given shape that owns its memory (new[] fails
-// with std::bad_alloc, which nanobind raises as MemoryError).
+// A new NumPy array of the given shape that owns its memory.
 template <typename T, size_t D>
 nb::ndarray<nb::numpy, T, nb::ndim<D>> new_array(const size_t (&shape)[D])
 {
     size_t n = 1;
-    for (size_t s : shape) n *= s;
-    T *p = new T[n > 0 ? n : 1];
+    for (size_t s : shape)
+        if (__builtin_mul_overflow(n, s, &n) || n > SIZE_MAX / sizeof(T))
+            fail(BRG_ERR_OVERFLOW, "the result's size overflows");
+    T *p = new (std::nothrow) T[n > 0 ? n : 1];
+    if (!p)
+        fail(BRG_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes for the result", n * sizeof(T));
     nb::capsule owner(p, [](void *q) noexcept { delete[] static_cast<T *>(q); });
     return nb::ndarray<nb::numpy, T, nb::ndim<D>>(p, D, shape, owner);
 }
