@@ -39,8 +39,8 @@ fi
 echo "== pip install $src/python ($("$venv/bin/python" --version))"
 start=$(date +%s)
 pip_ install -q --force-reinstall --no-deps "$src/python" \
-  -C build-dir="$work/build" \
-  -C cmake.define.BRIGADE_CUDA=OFF -C cmake.define.BRIGADE_HIP=OFF ||
+  --config-settings=build-dir="$work/build" \
+  --config-settings=cmake.define.BRIGADE_CUDA=OFF --config-settings=cmake.define.BRIGADE_HIP=OFF ||
   no_pypi "build and install $src/python (a compile error also lands here)" $?
 echo "   built and installed in $(( $(date +%s) - start )) s"
 
