@@ -73,7 +73,8 @@ def run(name, nb_txt, dim, nb_new, device):
         same = (closest_np == closest_brg).all(axis=1).mean()
         print(f"   same top 3 as NumPy for {same:.2%} of the new vectors "
               f"(NumPy's float32 sums can swap near-ties; brigade's scores are exact)")
-    print(f"   new vector 0: rows {closest_brg[0].tolist()}, cosine {scores[0].round(4).tolist()}")
+    cosines = ", ".join(f"{s:.4f}" for s in scores[0])
+    print(f"   new vector 0: rows {closest_brg[0].tolist()}, cosine {cosines}")
 
 
 def main():
