@@ -39,8 +39,7 @@ def main():
     size = int(args.size)
     print(f"big_array = np.random.rand({size:,}) ({size * 8 / 2**30:.2f} GiB)")
     big_array = np.random.rand(size)
-    counts = ", ".join(f"{b.name} {b.count}" for b in brigade.devices())
-    print(f"brigade {brigade.__version__}, device {args.device!r} (devices: {counts})")
+    print(f"brigade {brigade.__version__} on {brigade.describe(args.device)}")
 
     for n in args.n:
         print(f"\n== n = {n:,} chunks of {size // n:,} elements")

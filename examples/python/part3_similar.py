@@ -13,7 +13,6 @@ default) and returns exact scores.
                                                             # (minutes on 2 CPU cores)
 """
 import argparse
-import os
 import time
 
 import numpy as np
@@ -87,9 +86,7 @@ def main():
     ap.add_argument("--device", default="auto", help="brigade device: auto, cpu, cuda, hip")
     args = ap.parse_args()
     names = list(SIZES) if "all" in args.sizes else args.sizes
-    print(f"brigade {brigade.__version__}, device {args.device!r}, {os.cpu_count()} CPUs")
-    for b in brigade.devices():
-        print(f"   {b.name}: {b.count} device(s)" + (f" ({b.reason})" if b.reason else ""))
+    print(f"brigade {brigade.__version__} on {brigade.describe(args.device)}")
     for name in names:
         run(name, *SIZES[name], args.device)
     if args.killer:

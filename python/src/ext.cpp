@@ -1,8 +1,8 @@
 // brigade._ext: the thin nanobind layer over brigade's C API.
 //
 // Every function here takes arrays that brigade/__init__.py has already made
-// C-contiguous, aligned host arrays of the right dtype (so nothing is copied
-// here), releases the GIL around the C call, and turns a failed status into a
+// C-contiguous, aligned host arrays of the right dtype (so nanobind passes
+// them through without a copy), releases the GIL around the C call, and turns a failed status into a
 // Python exception that carries brg_last_error()'s text:
 //   BRG_ERR_INVALID_ARG, _SHAPE, _DTYPE, _OVERFLOW  -> ValueError
 //   BRG_ERR_OUT_OF_MEMORY                           -> MemoryError
@@ -15,6 +15,7 @@
 #include <nanobind/stl/pair.h>
 
 #include <cstdint>
+#include <memory>
 #include <new>
 #include <stdexcept>
 #include <type_traits>
@@ -110,11 +111,11 @@ nb::ndarray<nb::numpy, T, nb::ndim<D>> new_array(const size_t (&shape)[D])
     for (size_t s : shape)
         if (__builtin_mul_overflow(n, s, &n) || n > SIZE_MAX / sizeof(T))
             fail(BRG_ERR_OVERFLOW, "the result's size overflows");
-    T *p = new (std::nothrow) T[n > 0 ? n : 1];
+    std::unique_ptr<T[]> p(new (std::nothrow) T[n > 0 ? n : 1]);
     if (!p)
         fail(BRG_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes for the result", n * sizeof(T));
-    nb::capsule owner(p, [](void *q) noexcept { delete[] static_cast<T *>(q); });
-    return nb::ndarray<nb::numpy, T, nb::ndim<D>>(p, D, shape, owner);
+    nb::capsule owner(p.get(), [](void *q) noexcept { delete[] static_cast<T *>(q); });
+    return nb::ndarray<nb::numpy, T, nb::ndim<D>>(p.release(), D, shape, owner);
 }
 
 using topk_result = std::pair<nb::ndarray<nb::numpy, float, nb::ndim<2>>,

@@ -9,7 +9,6 @@ import threading
 import time
 
 import numpy as np
-import pytest
 
 import brigade
 
@@ -33,6 +32,9 @@ def test_devices_say_what_is_there_and_why_not():
         else:
             assert b.reason == ""
     assert "count" in repr(brigade.devices())
+    assert brigade.describe("cpu").startswith("cpu")
+    if backends["cuda"].count == 0 and backends["hip"].count == 0:
+        assert brigade.describe().startswith("cpu")  # "auto" fell back to the CPU
 
 
 def test_the_gil_is_released_during_a_search():

@@ -30,7 +30,7 @@ from . import _ext
 __version__ = _ext.version()
 
 __all__ = ["cosine_topk", "Index", "mean_rows", "mean_chunks", "devices", "Backend",
-           "__version__"]
+           "describe", "__version__"]
 
 _METRICS = {"cosine": _ext.METRIC_COSINE, "inner_product": _ext.METRIC_INNER_PRODUCT}
 _INT64_MAX = 2**63 - 1
@@ -42,9 +42,9 @@ _open_lock = threading.Lock()
 
 
 def _device(spec):
-    """The open device for spec, opened once and kept for the process: the
-    CPU device keeps its workspace between calls, and a GPU's context is
-    costly to create."""
+    """The open device for spec, opened once and kept open until the process
+    ends: the CPU device keeps up to 64 MiB of workspace between calls, and a
+    GPU's context is costly to create."""
     if not isinstance(spec, str):
         raise TypeError(f"device must be a str such as 'auto', 'cpu' or 'cuda:0', got {spec!r}")
     with _open_lock:
@@ -198,6 +198,12 @@ def mean_chunks(x, chunks, *, device="auto"):
 Backend = collections.namedtuple("Backend", "name count reason")
 Backend.__doc__ = """One backend: its name, how many devices it has here, and
 when it has none, brigade's reason (a module or runtime missing, no device)."""
+
+
+def describe(device="auto"):
+    """brigade's one-line description of a device: its canonical spec, its
+    name, and for "auto" why other backends were passed over."""
+    return _device(device).describe()
 
 
 def devices():
