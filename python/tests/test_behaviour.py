@@ -150,7 +150,6 @@ def test_the_tutorials_37_gib_shape_cut_down_runs_in_bounded_memory():
                               before=before * 1024, shape=list(idx.shape),
                               ok=bool((want == idx[:4]).all()))))
     """)
-    print(out)
     assert out["shape"] == [2000, 3] and out["ok"]
     full_matrix = 2000 * 100_000 * 4
     assert out["before"] >= out["inputs"]  # the inputs were resident before the search
