@@ -160,6 +160,54 @@ START_TEST(tensor_copy_copies_on_the_device)
 }
 END_TEST
 
+/* A wrapped tensor works on the caller's memory in place and never frees
+ * it: here the memory of another tensor on the device, which must still be
+ * whole after the wrapper and a view of it are freed. */
+START_TEST(tensor_wrap_works_in_place_and_leaves_the_memory_to_its_owner)
+{
+    int64_t n = 600, rows_cols[2] = {6, 100};
+    double host[600], back[600], means[6], want[6];
+    for (int i = 0; i < 600; i++) host[i] = (i % 100) * 0.5 + i / 100;
+    brg_tensor *owner, *w, *view, *out;
+    BRG_ASSERT_OK(brg_tensor_from_host(brg_test_dev, BRG_F64, 1, &n, host, sizeof host, &owner));
+    void *mem = brg_tensor_data(owner);
+    BRG_ASSERT_OK(brg_tensor_wrap(brg_test_dev, BRG_F64, 2, rows_cols, mem, sizeof host, &w));
+    ck_assert_ptr_eq(brg_tensor_data(w), mem);
+    BRG_ASSERT_OK(brg_tensor_reshape(w, 1, &n, &view));
+    int64_t six = 6;
+    BRG_ASSERT_OK(brg_tensor_create(brg_test_dev, BRG_F64, 1, &six, &out));
+    BRG_ASSERT_OK(brg_mean_rows(w, out));
+    BRG_ASSERT_OK(brg_tensor_to_host(out, means, sizeof means));
+    BRG_ASSERT_OK(brg_mean_rows_f64(brg_test_dev, host, 6, 100, want));
+    ck_assert_mem_eq(means, want, sizeof want);
+    BRG_ASSERT_OK(brg_fill_uniform(view, 9, NULL)); /* writes reach the owner's memory */
+    brg_tensor_free(view);
+    brg_tensor_free(w);
+    double filled[600];
+    BRG_ASSERT_OK(brg_tensor_to_host(owner, back, sizeof back));
+    BRG_ASSERT_OK(brg_fill_uniform_f64(brg_test_dev, filled, n, 9, NULL));
+    ck_assert_mem_eq(back, filled, sizeof back);
+    brg_tensor_free(owner);
+    brg_tensor_free(out);
+
+    brg_tensor *bad = (brg_tensor *)&bad;
+    BRG_ASSERT_STATUS(brg_tensor_wrap(brg_test_dev, BRG_F64, 1, &n, host, sizeof host - 8, &bad),
+                      BRG_ERR_INVALID_ARG);
+    ck_assert_ptr_null(bad);
+    BRG_ASSERT_STATUS(brg_tensor_wrap(brg_test_dev, BRG_F64, 1, &n, NULL, sizeof host, &bad),
+                      BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_tensor_wrap(brg_test_dev, BRG_F64, 1, &six, (char *)host + 4, 48, &bad),
+                      BRG_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(brg_last_error(), "aligned"));
+    BRG_ASSERT_STATUS(brg_tensor_wrap(NULL, BRG_F64, 1, &n, host, sizeof host, &bad),
+                      BRG_ERR_INVALID_ARG);
+    BRG_ASSERT_STATUS(brg_tensor_wrap(brg_test_dev, BRG_F64, 0, &n, host, sizeof host, &bad),
+                      BRG_ERR_SHAPE);
+    BRG_ASSERT_STATUS(brg_tensor_wrap(brg_test_dev, BRG_F64, 1, &n, host, sizeof host, NULL),
+                      BRG_ERR_INVALID_ARG);
+}
+END_TEST
+
 START_TEST(tensor_outlives_a_closed_device_handle)
 {
     brg_device *dev;
@@ -311,6 +359,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, brigade_device_env_overrides_auto);
     tcase_add_test(tc, tensor_round_trips_and_views_share_storage);
     tcase_add_test(tc, tensor_copy_copies_on_the_device);
+    tcase_add_test(tc, tensor_wrap_works_in_place_and_leaves_the_memory_to_its_owner);
     tcase_add_test(tc, tensor_outlives_a_closed_device_handle);
     tcase_add_test(tc, tensor_bad_inputs_return_their_status);
     tcase_add_test(tc, mean_helpers_reject_bad_inputs);

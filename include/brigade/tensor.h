@@ -49,6 +49,17 @@ BRG_API brg_status brg_tensor_from_host(brg_device *dev, brg_dtype dtype, int nd
                                 const int64_t *shape, const void *src,
                                 size_t src_bytes, brg_tensor **out);
 
+/* A tensor over memory the caller owns on dev: a device pointer on a GPU
+ * (a PyTorch or CuPy tensor's, say), host memory on the CPU. data holds
+ * data_bytes bytes, at least the shape's, aligned to its elements. Ops read
+ * and write it in place, with no copy; brigade never frees it. The caller
+ * keeps it alive, and unchanged by others while ops run, until this tensor
+ * and every reshape of it are freed. On a GPU the memory must be the
+ * device's own (not host memory), from the same process. */
+BRG_API brg_status brg_tensor_wrap(brg_device *dev, brg_dtype dtype, int ndim,
+                                   const int64_t *shape, void *data, size_t data_bytes,
+                                   brg_tensor **out);
+
 /* Copy the tensor's contents to host memory dst, which has dst_capacity bytes
  * (at least brg_tensor_bytes(t)). The caller keeps ownership of dst. */
 BRG_API brg_status brg_tensor_to_host(const brg_tensor *t, void *dst, size_t dst_capacity);

@@ -166,6 +166,45 @@ topk_result cosine_topk(Device &dev, matrix_f32 queries, matrix_f32 db, int64_t 
         });
 }
 
+// A tensor over memory the caller already has on dev (brg_tensor_wrap):
+// a C-contiguous float32 matrix at address ptr, used in place, never freed.
+struct wrapped {
+    brg_tensor *t = nullptr;
+    ~wrapped() { brg_tensor_free(t); }
+};
+
+// Top-k of matrices that live on the device already (a GPU array's memory,
+// from its __cuda_array_interface__): wrapped as tensors, searched by the
+// tensor op on the device, and only the results come back to new host
+// arrays.
+topk_result cosine_topk_in_place(Device &dev, uintptr_t q_ptr, int64_t nq, uintptr_t db_ptr,
+                                 int64_t nb, int64_t dim, int64_t k, int metric,
+                                 size_t workspace_bytes)
+{
+    if (nq < 0 || nb < 0 || dim < 1 || k < 1 || k > nb)
+        fail(BRG_ERR_INVALID_ARG, "in-place top-k needs nq, nb >= 0, dim >= 1 and k in [1, nb]");
+    brg_topk_options opts = {};
+    opts.workspace_bytes = workspace_bytes;
+    opts.metric = metric;
+    const int64_t qs[2] = {nq, dim}, ds[2] = {nb, dim}, rs[2] = {nq, k};
+    const size_t shape[2] = {(size_t)nq, (size_t)k};
+    auto scores = new_array<float>(shape);
+    auto indices = new_array<int64_t>(shape);
+    run_released([&] {
+        wrapped q, d, s, i;
+        size_t qb = (size_t)(nq * dim) * sizeof(float), db = (size_t)(nb * dim) * sizeof(float);
+        brg_status st = brg_tensor_wrap(dev.get(), BRG_F32, 2, qs, (void *)q_ptr, qb, &q.t);
+        if (st == BRG_OK) st = brg_tensor_wrap(dev.get(), BRG_F32, 2, ds, (void *)db_ptr, db, &d.t);
+        if (st == BRG_OK) st = brg_tensor_create(dev.get(), BRG_F32, 2, rs, &s.t);
+        if (st == BRG_OK) st = brg_tensor_create(dev.get(), BRG_I64, 2, rs, &i.t);
+        if (st == BRG_OK) st = brg_topk(q.t, d.t, k, &opts, s.t, i.t);
+        if (st == BRG_OK) st = brg_tensor_to_host(s.t, scores.data(), brg_tensor_bytes(s.t));
+        if (st == BRG_OK) st = brg_tensor_to_host(i.t, indices.data(), brg_tensor_bytes(i.t));
+        return st;
+    });
+    return {scores, indices};
+}
+
 // A prepared database on a device (brg_index): the rows are copied to it.
 class Index {
 public:
@@ -275,6 +314,8 @@ NB_MODULE(_ext, m)
 
     m.def("cosine_topk", &cosine_topk, "device"_a, "queries"_a, "db"_a, "k"_a, "metric"_a,
           "workspace_bytes"_a);
+    m.def("cosine_topk_in_place", &cosine_topk_in_place, "device"_a, "queries_ptr"_a, "nq"_a,
+          "db_ptr"_a, "nb"_a, "dim"_a, "k"_a, "metric"_a, "workspace_bytes"_a);
     m.def("mean_rows_f32", &mean_rows<float>, "device"_a, "x"_a);
     m.def("mean_rows_f64", &mean_rows<double>, "device"_a, "x"_a);
     m.def("mean_chunks_f32", &mean_chunks<float>, "device"_a, "x"_a, "chunks"_a);

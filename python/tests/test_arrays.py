@@ -101,6 +101,43 @@ class FakeCudaDLPack(DLPackOnly):
 
 
 @pytest.mark.parametrize("gpu_array", [FakeCudaArray(), FakeCudaDLPack(Q)])
-def test_gpu_arrays_are_refused_with_a_reason(gpu_array):
+def test_gpu_arrays_on_a_device_that_is_not_cuda_are_refused_with_a_reason(gpu_array):
+    with pytest.raises(RuntimeError, match="BRG_ERR_UNSUPPORTED.*GPU arrays.*CUDA device only"):
+        brigade.cosine_topk(gpu_array, DB, 4, device="cpu")
     with pytest.raises(RuntimeError, match="BRG_ERR_UNSUPPORTED.*GPU array"):
-        brigade.cosine_topk(gpu_array, DB, 4)
+        brigade.Index(gpu_array, device="cpu")
+    with pytest.raises(RuntimeError, match="BRG_ERR_UNSUPPORTED.*GPU array"):
+        brigade.mean_rows(gpu_array, device="cpu")
+
+
+def test_the_in_place_search_equals_the_host_search():
+    # The path GPU arrays take (their memory wrapped as brigade tensors, the
+    # tensor op on the device, the results copied back), here with host
+    # memory on the CPU device, whose memory is the host's: the GPU itself
+    # is not exercised (none here).
+    q, db = np.ascontiguousarray(Q), np.ascontiguousarray(DB)
+    got = brigade._ext.cosine_topk_in_place(brigade._device("cpu"), q.ctypes.data, q.shape[0],
+                                            db.ctypes.data, db.shape[0], db.shape[1], 4,
+                                            brigade._ext.METRIC_COSINE, 0)
+    want = brigade.cosine_topk(q, db, 4, device="cpu")
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+
+
+class CudaArray:
+    def __init__(self, shape, typestr="<f4", strides=None):
+        self.__cuda_array_interface__ = {"shape": shape, "typestr": typestr, "data": (4096, False),
+                                         "strides": strides, "version": 3}
+
+
+def test_gpu_arrays_must_be_c_contiguous_float32_matrices():
+    assert brigade._cuda_matrix(CudaArray((9, 24)), "q") == (4096, 9, 24)
+    assert brigade._cuda_matrix(CudaArray((9, 24), strides=(96, 4)), "q") == (4096, 9, 24)
+    with pytest.raises(ValueError, match="BRG_ERR_DTYPE"):
+        brigade._cuda_matrix(CudaArray((9, 24), "<f8"), "q")
+    with pytest.raises(ValueError, match="BRG_ERR_SHAPE"):
+        brigade._cuda_matrix(CudaArray((9, 24, 2)), "q")
+    with pytest.raises(ValueError, match="C-contiguous"):
+        brigade._cuda_matrix(CudaArray((9, 24), strides=(4, 36)), "q")
+    with pytest.raises(ValueError, match="not a CUDA array"):
+        brigade._cuda_matrix(Q, "db")

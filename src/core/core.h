@@ -20,6 +20,7 @@ typedef struct brg_storage {
     brg_device *dev;        /* holds a device reference */
     void *data;             /* device pointer */
     size_t bytes;
+    int borrowed;           /* 1: the caller's memory (brg_tensor_wrap): never freed here */
     atomic_long refs;       /* tensors using it */
 } brg_storage;
 

@@ -1,6 +1,7 @@
 /* Tensors: shape checks, reference-counted device storage, host copies, views. */
 #include "core.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -65,15 +66,22 @@ static brg_tensor *tensor_new(brg_storage *st, brg_dtype dtype, int ndim, const 
     return t;
 }
 
-brg_status brg_tensor_create(brg_device *dev, brg_dtype dtype, int ndim, const int64_t *shape,
-                             brg_tensor **out)
+/* What making a tensor on dev checks first: out (cleared), dev, the shape. */
+static brg_status check_new(brg_device *dev, brg_dtype dtype, int ndim, const int64_t *shape,
+                            brg_tensor **out, int64_t *numel, size_t *bytes)
 {
     BRG_CHECK_ARG(out, "out is NULL");
     *out = NULL;
     BRG_CHECK_ARG(dev, "dev is NULL");
+    return check_shape(dtype, ndim, shape, numel, bytes);
+}
+
+brg_status brg_tensor_create(brg_device *dev, brg_dtype dtype, int ndim, const int64_t *shape,
+                             brg_tensor **out)
+{
     int64_t numel = 0;
     size_t bytes = 0;
-    brg_status st = check_shape(dtype, ndim, shape, &numel, &bytes);
+    brg_status st = check_new(dev, dtype, ndim, shape, out, &numel, &bytes);
     if (st != BRG_OK) return st;
 
     brg_storage *s = brg_calloc(1, sizeof *s);
@@ -92,6 +100,36 @@ brg_status brg_tensor_create(brg_device *dev, brg_dtype dtype, int ndim, const i
         brg_free(s);
         return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "tensor header");
     }
+    brg_device_retain(dev);
+    *out = t;
+    return BRG_OK;
+}
+
+brg_status brg_tensor_wrap(brg_device *dev, brg_dtype dtype, int ndim, const int64_t *shape,
+                           void *data, size_t data_bytes, brg_tensor **out)
+{
+    int64_t numel = 0;
+    size_t bytes = 0;
+    brg_status st = check_new(dev, dtype, ndim, shape, out, &numel, &bytes);
+    if (st != BRG_OK) return st;
+    if (data_bytes < bytes)
+        return BRG_ERROR(BRG_ERR_INVALID_ARG, "data_bytes %zu is below the shape's %zu bytes",
+                         data_bytes, bytes);
+    BRG_CHECK_ARG(data || bytes == 0, "data is NULL");
+    if ((uintptr_t)data % brg_dtype_size(dtype) != 0)
+        return BRG_ERROR(BRG_ERR_INVALID_ARG, "data %p is not aligned to its %zu-byte elements",
+                         data, brg_dtype_size(dtype));
+    brg_storage *s = brg_calloc(1, sizeof *s);
+    brg_tensor *t = s ? tensor_new(s, dtype, ndim, shape, numel) : NULL;
+    if (!t) {
+        brg_free(s);
+        return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "tensor header");
+    }
+    s->dev = dev;
+    s->data = data;
+    s->bytes = bytes;
+    s->borrowed = 1;
+    atomic_init(&s->refs, 1);
     brg_device_retain(dev);
     *out = t;
     return BRG_OK;
@@ -223,7 +261,7 @@ void brg_tensor_free(brg_tensor *t)
     brg_storage *s = t->storage;
     brg_free(t);
     if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1) {
-        brg_device_free(s->dev, s->data);
+        if (!s->borrowed) brg_device_free(s->dev, s->data);
         brg_device_release(s->dev);
         brg_free(s);
     }

@@ -10,9 +10,13 @@ Arrays: any NumPy array (or anything ``numpy.asarray`` takes: lists, CPU
 DLPack tensors) is accepted. A C-contiguous, aligned array of the working
 dtype (float32 for top-k, float32 or float64 for the means) is used in place,
 without a copy; anything else (strided views, other dtypes, lists) is
-converted first, which costs one copy. GPU arrays (``__cuda_array_interface__``
-or a non-CPU ``__dlpack__``) are not accepted yet: brigade's C API takes host
-arrays only, so copy them to the host first.
+converted first, which costs one copy. GPU arrays (PyTorch or CuPy tensors
+with ``__cuda_array_interface__``) are used in place by ``cosine_topk`` when
+the device is a CUDA device: C-contiguous float32 queries and db on that GPU
+are wrapped as brigade tensors (``brg_tensor_wrap``) and searched there, and
+only the results come back, as NumPy arrays. This path has not run on a GPU
+yet (no GPU was available where it was written). Other uses of GPU arrays
+raise RuntimeError: copy them to the host first.
 
 Every kernel call releases the GIL, so other Python threads run meanwhile.
 brigade's errors are raised as ValueError (bad arguments), MemoryError (out
@@ -58,15 +62,20 @@ def _error(status, message):
     return ValueError(f"{status}: {message}")
 
 
+def _is_gpu_array(x):
+    return hasattr(x, "__cuda_array_interface__") or (
+        hasattr(x, "__dlpack_device__") and x.__dlpack_device__()[0] != _DLPACK_CPU)
+
+
 def _host_array(x, name):
     """x as a NumPy array on the host, without copying when it is one."""
     if isinstance(x, np.ndarray):
         return x
-    if hasattr(x, "__cuda_array_interface__") or (
-            hasattr(x, "__dlpack_device__") and x.__dlpack_device__()[0] != _DLPACK_CPU):
+    if _is_gpu_array(x):
         raise RuntimeError(
-            f"BRG_ERR_UNSUPPORTED: {name} is a GPU array; brigade's Python API takes host "
-            f"arrays only for now (copy it first, e.g. tensor.cpu().numpy() or cupy.asnumpy(x))")
+            f"BRG_ERR_UNSUPPORTED: {name} is a GPU array; only cosine_topk on a CUDA device "
+            f"takes GPU arrays in place (else copy it first, e.g. tensor.cpu().numpy() or "
+            f"cupy.asnumpy(x))")
     if hasattr(x, "__dlpack__") and not hasattr(x, "__array__"):
         return np.from_dlpack(x)
     return np.asarray(x)
@@ -134,9 +143,44 @@ def cosine_topk(queries, db, k, *, metric="cosine", device="auto", workspace_byt
     MemoryError, and RuntimeError when the device is missing or fails.
     """
     m = _metric(metric)
+    if _is_gpu_array(queries) or _is_gpu_array(db):
+        return _cosine_topk_on_gpu(queries, db, _int64(k, "k"), m, _device(device),
+                                   _budget(workspace_bytes))
     q = _as(queries, "queries", 2, _F32)
     d = _as(db, "db", 2, _F32)
     return _ext.cosine_topk(_device(device), q, d, _int64(k, "k"), m, _budget(workspace_bytes))
+
+
+def _cuda_matrix(x, name):
+    """(address, rows, cols) of a C-contiguous float32 matrix behind x's
+    __cuda_array_interface__ (version 2 or later), else ValueError."""
+    cai = getattr(x, "__cuda_array_interface__", None)
+    if cai is None:
+        raise _error("BRG_ERR_INVALID_ARG",
+                     f"{name} is not a CUDA array (no __cuda_array_interface__): give both "
+                     f"queries and db on the GPU, or both on the host")
+    shape, typestr = tuple(cai["shape"]), cai["typestr"]
+    if len(shape) != 2:
+        raise _error("BRG_ERR_SHAPE", f"{name} must be 2-D, got shape {shape}")
+    if typestr not in ("<f4", "=f4", "|f4"):
+        raise _error("BRG_ERR_DTYPE", f"{name} must be float32 on the GPU, got {typestr}")
+    strides = cai.get("strides")
+    if strides is not None and tuple(strides) != (shape[1] * 4, 4) and shape[0] > 1:
+        raise _error("BRG_ERR_INVALID_ARG",
+                     f"{name} must be C-contiguous on the GPU (e.g. tensor.contiguous())")
+    return int(cai["data"][0]), shape[0], shape[1]
+
+
+def _cosine_topk_on_gpu(queries, db, k, metric, dev, workspace_bytes):
+    if not dev.spec.startswith("cuda"):
+        raise RuntimeError(f"BRG_ERR_UNSUPPORTED: GPU arrays are used in place on a CUDA "
+                           f"device only; the device is {dev.spec}")
+    qp, nq, qdim = _cuda_matrix(queries, "queries")
+    dp, nb, dim = _cuda_matrix(db, "db")
+    if qdim != dim:
+        raise _error("BRG_ERR_SHAPE",
+                     f"queries have {qdim} columns, db has {dim}: they must match")
+    return _ext.cosine_topk_in_place(dev, qp, nq, dp, nb, dim, k, metric, workspace_bytes)
 
 
 class Index:
