@@ -4,7 +4,6 @@
  * Exit status: 0 when every measured case ran (and passed --check), 1 when a
  * check failed or a brigade call failed, 2 for a bad command line. */
 #include "bench.h"
-#include "compare.h"
 
 #include <errno.h>
 #include <math.h>
@@ -295,10 +294,19 @@ static int run(bench_state *b)
     return failed != 0 || bad_files ? 1 : 0;
 }
 
+/* bench --compare A B [...]: scripts/bench-compare A B [...] (docs/bench.md). */
+static int forward_compare(int argc, char **argv)
+{
+    int n = 0;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--compare") != 0) argv[n++] = argv[i];
+    return brg_bench_run_script("bench-compare", n, argv);
+}
+
 int main(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--compare") == 0) return brg_bench_compare_main(argc, argv);
+        if (strcmp(argv[i], "--compare") == 0) return forward_compare(argc, argv);
     bench_state *b = calloc(1, sizeof *b);
     if (!b) {
         fputs("bench: out of memory\n", stderr);

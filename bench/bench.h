@@ -84,7 +84,8 @@ void brg_bench_progress_clear(void);
 /* Parse argv into *o (zeroed first; then the defaults and the suite's
  * rules). known_workload (NULL: any name) says whether a --workload name
  * exists. Returns 0, -1 for --help, or 2 for a bad command line (message on
- * stderr). --compare is not handled here (compare.c). */
+ * stderr). --compare is not handled here (bench.c forwards it to
+ * scripts/bench-compare). */
 int brg_bench_parse_options(int argc, char **argv, brg_bench_options *o,
                             int (*known_workload)(const char *name));
 void brg_bench_usage(FILE *f);
@@ -204,6 +205,11 @@ void brg_bench_fill_f64(double *x, int64_t n, uint64_t seed);
 void brg_bench_fill_f32(float *x, int64_t n, uint64_t seed);
 /* Elements first .. first + n - 1 of brg_bench_fill_f32's array (a shard). */
 void brg_bench_fill_f32_from(float *x, int64_t n, uint64_t seed, int64_t first);
+
+/* python3 on scripts/<name> of the source tree the bench was built from,
+ * with argv[0, argc): its exit status, or 2 (message on stderr) when the
+ * script or python3 cannot be found. */
+int brg_bench_run_script(const char *name, int argc, char *const *argv);
 
 /* ---- cases and workloads -------------------------------------------------- */
 

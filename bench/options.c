@@ -44,12 +44,8 @@ void brg_bench_usage(FILE *f)
           "  --workers N       pool workers (default: online cores; sleep: one per task,\n"
           "                    up to 64)\n"
           "  --quiet           no progress lines on stderr\n"
-          "  --compare OLD NEW compare two --json files instead of running: print every\n"
-          "                    result whose median moved beyond the run-to-run spread;\n"
-          "                    exit status 1 on a slowdown beyond --threshold PCT\n"
-          "                    (percent, default 10), 2 when a file is not a results file;\n"
-          "                    OLD and NEW may each list runs (a.json,b.json),\n"
-          "                    pooled per result: on a shared machine, use 2 or more\n"
+          "  --compare OLD NEW runs scripts/bench-compare OLD NEW instead: what moved\n"
+          "                    between two --json files (or lists of runs a.json,b.json)\n"
           "  --help            this text\n",
           f);
 }

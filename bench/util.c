@@ -4,10 +4,17 @@
  * the library call. */
 #include "bench.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+extern char **environ;
 
 double brg_bench_now(void)
 {
@@ -146,4 +153,32 @@ int brg_bench_under_mpi(void)
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
         if (getenv(vars[i])) return 1;
     return 0;
+}
+
+int brg_bench_run_script(const char *name, int argc, char *const *argv)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", BRIGADE_BENCH_SCRIPTS, name);
+    if (access(path, R_OK) != 0) {
+        fprintf(stderr, "bench: cannot find %s (%s): the bench's scripts are in the source tree "
+                "it was built from; run scripts/%s from a brigade checkout\n", path,
+                strerror(errno), name);
+        return 2;
+    }
+    char **args = calloc((size_t)argc + 3, sizeof *args);
+    if (!args) return 2;
+    args[0] = (char *)"python3";
+    args[1] = path;
+    for (int i = 0; i < argc; i++) args[i + 2] = argv[i];
+    fflush(NULL);
+    pid_t pid;
+    int status = 0, rc = posix_spawnp(&pid, "python3", NULL, NULL, args, environ);
+    free(args);
+    if (rc != 0) {
+        fprintf(stderr, "bench: cannot run python3 %s: %s\n", path, strerror(rc));
+        return 2;
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return 2;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
 }
