@@ -417,22 +417,9 @@ int brg_bench_column_of(brg_bench_columns *c, const brg_bench_result *r, int add
 /* One row per group, one column per runner: medians and speed-ups. */
 void brg_bench_print_summary(FILE *f, const brg_bench_results *all);
 
-/* ---- the tutorial's numbers (tutorial.c) and the report (report_md.c) ------- */
-
-typedef struct brg_bench_tutorial_time {
-    const char *workload;
-    const char *params;              /* the case as brg_bench_group_params prints it */
-    const char *runner;              /* the tutorial's script or library */
-    const char *ours;                /* our counterpart: "sequential", "processes", "cpu", "gpu" */
-    double seconds;                  /* NAN: it did not finish (outcome says why) */
-    const char *outcome;
-    const char *source;              /* the tutorial's table */
-} brg_bench_tutorial_time;
-
-const brg_bench_tutorial_time *brg_bench_tutorial_times(int *count);
-
-/* --report DIR: report.md, results.json, and per part a .dat, a .gp and
- * (with gnuplot on PATH) a .png. 0, or -1 with a message on stderr. */
+/* --report DIR: DIR/results.json (the --json document), then
+ * scripts/bench-report on it, which writes DIR/report.md and the charts.
+ * 0, or -1 with a message on stderr. */
 int brg_bench_write_report(const char *dir, const brg_bench_machine *m,
                            const brg_bench_runner *runners, int n_runners,
                            const brg_bench_results *all);

@@ -8,6 +8,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "commit.h" /* BRIGADE_BENCH_COMMIT, made at build time */
 
 /* ---- text --------------------------------------------------------------------- */
 
@@ -424,4 +427,23 @@ int brg_bench_write_csv(const char *path, const brg_bench_results *all)
     for (size_t i = 0; i < all->count; i++)
         if (all->items[i].outcome == BRG_BENCH_MEASURED) csv_row(f, &all->items[i]);
     return close_checked(f, path);
+}
+
+/* ---- the report ------------------------------------------------------------- */
+
+int brg_bench_write_report(const char *dir, const brg_bench_machine *m,
+                           const brg_bench_runner *runners, int n_runners,
+                           const brg_bench_results *all)
+{
+    struct stat st;
+    if ((mkdir(dir, 0777) != 0 && errno != EEXIST) || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "bench: --report: cannot make the directory %s: %s\n", dir,
+                strerror(errno));
+        return -1;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    if (brg_bench_write_json(path, m, runners, n_runners, all) != 0) return -1;
+    char *args[] = {path, (char *)dir, (char *)"--commit", (char *)BRIGADE_BENCH_COMMIT};
+    return brg_bench_run_script("bench-report", 4, args) == 0 ? 0 : -1;
 }

@@ -1,8 +1,7 @@
 /* Results grouped the way the tutorial's tables are: one group per workload
  * and parameter set, one column per runner (a case's variant, such as
  * cosine top-k's path, makes a column of its own). The summary table at the
- * end of a run prints them; the report (report_md.c) writes one table per
- * group. */
+ * end of a run prints them (scripts/bench-report groups them the same way). */
 #include "bench.h"
 
 #include <math.h>
