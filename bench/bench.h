@@ -173,7 +173,8 @@ void brg_bench_device_ceiling(const brg_bench_options *opts, brg_bench_runner *r
 /* Threads for the bench's own loops: BRIGADE_NUM_THREADS, else online cores. */
 int brg_bench_threads(void);
 int brg_bench_online_cores(void);
-/* MemAvailable from /proc/meminfo in bytes; 0 when unknown. */
+/* The host's available memory (brg_device_memory of a "cpu" device) in
+ * bytes; 0 when unknown. */
 size_t brg_bench_host_available(void);
 
 /* ---- helpers (util.c, params.c) ----------------------------------------------------- */
@@ -194,17 +195,15 @@ void brg_bench_touch(void *p, size_t bytes);
 int brg_bench_hwm_reset(void);
 int64_t brg_bench_hwm_bytes(void);
 
-/* Call fn(begin, end, ctx) over [0, n) split evenly into `threads` ranges,
- * one per pthread; ranges whose thread cannot be created run on the caller. */
+/* fn(begin, end, ctx) over ranges covering [0, n) once each, on a brigade
+ * thread pool of brg_bench_threads() workers (the bench's data, oracles and
+ * first touches; never what is timed). The pool's status. */
 typedef void (*brg_bench_range_fn)(int64_t begin, int64_t end, void *ctx);
-void brg_bench_parallel(int threads, int64_t n, brg_bench_range_fn fn, void *ctx);
+brg_status brg_bench_parallel(int64_t n, brg_bench_range_fn fn, void *ctx);
 
-/* Uniform [0,1) values like np.random.rand: element i comes from a
- * splitmix64 of (seed, i), so any thread count gives the same array. */
-void brg_bench_fill_f64(double *x, int64_t n, uint64_t seed);
-void brg_bench_fill_f32(float *x, int64_t n, uint64_t seed);
-/* Elements first .. first + n - 1 of brg_bench_fill_f32's array (a shard). */
-void brg_bench_fill_f32_from(float *x, int64_t n, uint64_t seed, int64_t first);
+/* x[0, n) uniform in [0, 1) from seed: the library's brg_fill_uniform_f32
+ * or _f64 (dtype) on the host, so any thread count gives the same array. */
+brg_status brg_bench_fill(void *x, brg_dtype dtype, int64_t n, uint64_t seed);
 
 /* python3 on scripts/<name> of the source tree the bench was built from,
  * with argv[0, argc): its exit status, or 2 (message on stderr) when the
@@ -292,7 +291,7 @@ extern const brg_bench_workload brg_bench_mean_rows;   /* mean_workloads.c */
 extern const brg_bench_workload brg_bench_mean_chunks;
 extern const brg_bench_workload brg_bench_cosine_topk;  /* topk_workload.c */
 /* cosine_topk's shapes for opts (size, scale), and its data: queries and
- * database are brg_bench_fill_f32 of these seeds (different streams). */
+ * database are brg_bench_fill of these seeds. */
 typedef struct brg_bench_topk_shape {
     int64_t nb, dim, nq, k;
 } brg_bench_topk_shape;

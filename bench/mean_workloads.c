@@ -97,16 +97,12 @@ static brg_status mean_prepare(brg_bench_case *c, int check)
     size_t bytes = ((size_t)mc->n * esize + 63) / 64 * 64;
     mc->x = aligned_alloc(64, bytes ? bytes : 64);
     if (!mc->x) return BRG_ERR_OUT_OF_MEMORY;
-    if (mc->dtype == BRG_F64)
-        brg_bench_fill_f64(mc->x, mc->n, MEAN_SEED);
-    else
-        brg_bench_fill_f32(mc->x, mc->n, MEAN_SEED);
-    if (!check) return BRG_OK;
+    brg_status st = brg_bench_fill(mc->x, mc->dtype, mc->n, MEAN_SEED);
+    if (st != BRG_OK || !check) return st;
     mc->want = malloc((size_t)mc->parts * sizeof *mc->want);
     mc->mean_abs = malloc((size_t)mc->parts * sizeof *mc->mean_abs);
     if (!mc->want || !mc->mean_abs) return BRG_ERR_OUT_OF_MEMORY;
-    brg_bench_parallel(brg_bench_threads(), mc->parts, oracle_range, mc);
-    return BRG_OK;
+    return brg_bench_parallel(mc->parts, oracle_range, mc);
 }
 
 static void mean_teardown(void *state)

@@ -1,9 +1,9 @@
 /* `bench --workload cosine_topk` under mpirun (built with brigade_mpi): the
  * tutorial's Part 3 with the database sharded over the ranks.
  *
- * Each rank fills its contiguous shard of the same database the
- * single-process bench uses (rows are split as evenly as they go, the first
- * nb % P ranks one more), and builds a brg_mpi_index on its device (the
+ * The root makes the database the single-process bench uses and sends each
+ * rank its contiguous shard (rows are split as evenly as they go, the first
+ * nb % P ranks one more); each builds a brg_mpi_index on its device (the
  * runner given with --runner, else "auto": a rank on a GPU node uses its
  * GPU). Per case, after one warm-up each, the median of --repeat runs of:
  *
@@ -83,16 +83,38 @@ static brg_status time_index(const mpi_ctx *m, const brg_bench_topk_shape *sh, c
     return st;
 }
 
-/* The root's 1-rank median over the whole database, and its answer. */
-static brg_status one_rank(const mpi_ctx *m, const brg_bench_topk_shape *sh, const float *q,
-                           float *scores, int64_t *idx, double *median)
+/* The root fills the whole database (the one the single-process bench
+ * uses) and its 1-rank median and answer come from it; every rank gets its
+ * rows. Collective; 1 when every rank has its shard. */
+static int one_rank_and_shards(const mpi_ctx *m, const brg_bench_topk_shape *sh, const float *q,
+                               shard *s, float *scores, int64_t *idx, double *median)
 {
-    float *db = malloc((size_t)(sh->nb * sh->dim) * sizeof *db);
-    if (!db) return BRG_ERR_OUT_OF_MEMORY;
-    brg_bench_fill_f32(db, sh->nb * sh->dim, BRG_BENCH_TOPK_DB_SEED);
-    brg_status st = time_index(m, sh, db, sh->nb, q, scores, idx, median);
+    float *db = NULL;
+    int *counts = malloc((size_t)m->size * sizeof *counts);
+    int *starts = malloc((size_t)m->size * sizeof *starts);
+    brg_status st = counts && starts && sh->nb * sh->dim <= INT32_MAX ? BRG_OK : BRG_ERR_OVERFLOW;
+    if (st == BRG_OK && m->rank == 0) {
+        db = malloc((size_t)(sh->nb * sh->dim) * sizeof *db);
+        st = db ? brg_bench_fill(db, BRG_F32, sh->nb * sh->dim, BRG_BENCH_TOPK_DB_SEED)
+                : BRG_ERR_OUT_OF_MEMORY;
+    }
+    int ok = all_ok(st == BRG_OK);
+    for (int r = 0; ok && r < m->size; r++) {
+        mpi_ctx other = *m;
+        other.rank = r;
+        shard o;
+        shard_of(&other, sh, &o);
+        counts[r] = (int)(o.nb_local * sh->dim);
+        starts[r] = (int)(o.offset * sh->dim);
+    }
+    if (ok)
+        MPI_Scatterv(db, counts, starts, MPI_FLOAT, s->db, counts[m->rank], MPI_FLOAT, 0,
+                     MPI_COMM_WORLD);
+    if (ok && m->rank == 0) st = time_index(m, sh, db, sh->nb, q, scores, idx, median);
     free(db);
-    return st;
+    free(counts);
+    free(starts);
+    return ok && all_ok(st == BRG_OK);
 }
 
 /* This rank's median over its own shard, alone. */
@@ -152,11 +174,8 @@ static int run_shape(const mpi_ctx *m, const brg_bench_topk_shape *sh)
     brg_status st = BRG_OK;
     double t1 = NAN, tp = NAN, local = 0.0, slowest_local = 0.0;
     if (all_ok(ok)) {
-        brg_bench_fill_f32(q, sh->nq * sh->dim, BRG_BENCH_TOPK_QUERY_SEED);
-        brg_bench_fill_f32_from(s.db, s.nb_local * sh->dim, BRG_BENCH_TOPK_DB_SEED,
-                                s.offset * sh->dim);
-        if (m->rank == 0) st = one_rank(m, sh, q, s1, i1, &t1);
-        ok = all_ok(st == BRG_OK);
+        st = brg_bench_fill(q, BRG_F32, sh->nq * sh->dim, BRG_BENCH_TOPK_QUERY_SEED);
+        ok = all_ok(st == BRG_OK) && one_rank_and_shards(m, sh, q, &s, s1, i1, &t1);
         if (ok) st = local_search(m, sh, q, &s, &local);
         ok = ok && all_ok(st == BRG_OK);
         MPI_Reduce(&local, &slowest_local, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);

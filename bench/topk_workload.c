@@ -7,7 +7,7 @@
  * device and the queries staged by the call (path=index). The reference is
  * a plain OpenBLAS sgemm of the same shape on the same data, which builds
  * the whole nq x nb score matrix that top-k avoids: fraction_of_limit is
- * its time over ours. The oracle ranks sampled queries in double. */
+ * its time over ours. The oracle ranks sampled queries in long double. */
 #include "bench.h"
 
 #include <cblas.h>
@@ -60,9 +60,9 @@ typedef struct topk_case {
     int64_t nb, dim, nq, k;
     size_t workspace;            /* 0: the library's default */
     float *q, *db;               /* nq x dim and nb x dim, row-major */
-    /* --check: n_samples spread queries and their true top-k (in double) */
+    /* --check: n_samples spread queries and their true top-k (long double, kept as double) */
     int64_t n_samples;
-    double *db_norms;            /* nb */
+    long double *db_norms;       /* nb */
     double *want;                /* n_samples x k scores */
     int64_t *want_idx;           /* n_samples x k indices */
 } topk_case;
@@ -77,22 +77,17 @@ typedef struct topk_state {
     size_t free_before;          /* device free memory before setup; 0 unknown */
 } topk_state;
 
-/* ---- oracle ----------------------------------------------------------------- */
+/* ---- oracle -----------------------------------------------------------------
+ * Brute force written for the bench alone, sharing no code with the library:
+ * plain loops in long double, and the rules of include/brigade/ops.h: cosine
+ * = q.b / (|q| |b|), 0 when either is a zero vector; scores descending, ties
+ * to the lower database index. */
 
-/* Four partial sums in double: the products of two floats are exact in
- * double, and four chains keep the loop from waiting on one adder. */
-static double dot_f64(const float *a, const float *b, int64_t n)
+static long double dot(const float *a, const float *b, int64_t n)
 {
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        s0 += (double)a[i] * b[i];
-        s1 += (double)a[i + 1] * b[i + 1];
-        s2 += (double)a[i + 2] * b[i + 2];
-        s3 += (double)a[i + 3] * b[i + 3];
-    }
-    for (; i < n; i++) s0 += (double)a[i] * b[i];
-    return (s0 + s1) + (s2 + s3);
+    long double s = 0;
+    for (int64_t i = 0; i < n; i++) s += (long double)a[i] * (long double)b[i];
+    return s;
 }
 
 /* Query of sample s: spread evenly over [0, nq). */
@@ -101,12 +96,18 @@ static int64_t sample_query(const topk_case *tc, int64_t s)
     return s * tc->nq / tc->n_samples;
 }
 
-/* True cosine of query qi and row b; 0 when either is a zero vector. */
-static double true_score(const topk_case *tc, int64_t qi, double q_norm, int64_t b)
+/* Cosine of query qi (norm q_norm) and database row b. */
+static double true_score(const topk_case *tc, int64_t qi, long double q_norm, int64_t b)
 {
-    double den = q_norm * tc->db_norms[b];
-    if (den == 0) return 0;
-    return dot_f64(tc->q + qi * tc->dim, tc->db + b * tc->dim, tc->dim) / den;
+    long double den = q_norm * tc->db_norms[b];
+    if (den == 0) return 0.0;
+    return (double)(dot(tc->q + qi * tc->dim, tc->db + b * tc->dim, tc->dim) / den);
+}
+
+static long double query_norm(const topk_case *tc, int64_t qi)
+{
+    const float *q = tc->q + qi * tc->dim;
+    return sqrtl(dot(q, q, tc->dim));
 }
 
 static void norms_range(int64_t begin, int64_t end, void *ctx)
@@ -114,39 +115,32 @@ static void norms_range(int64_t begin, int64_t end, void *ctx)
     topk_case *tc = ctx;
     for (int64_t b = begin; b < end; b++) {
         const float *row = tc->db + b * tc->dim;
-        tc->db_norms[b] = sqrt(dot_f64(row, row, tc->dim));
+        tc->db_norms[b] = sqrtl(dot(row, row, tc->dim));
     }
 }
 
-/* Insert (s, i) into the sorted top-k list, best first: score descending,
- * index ascending among equal scores. */
-static void keep_best(double *top, int64_t *idx, int64_t k, double s, int64_t i)
-{
-    if (!(s > top[k - 1] || (s == top[k - 1] && i < idx[k - 1]))) return;
-    int64_t r = k - 1;
-    for (; r > 0 && (s > top[r - 1] || (s == top[r - 1] && i < idx[r - 1])); r--) {
-        top[r] = top[r - 1];
-        idx[r] = idx[r - 1];
-    }
-    top[r] = s;
-    idx[r] = i;
-}
-
+/* Sampled query s against every row: a sorted list of the k best. */
 static void oracle_range(int64_t begin, int64_t end, void *ctx)
 {
     topk_case *tc = ctx;
+    int64_t k = tc->k;
     for (int64_t s = begin; s < end; s++) {
-        int64_t qi = sample_query(tc, s);
-        const float *q = tc->q + qi * tc->dim;
-        double q_norm = sqrt(dot_f64(q, q, tc->dim));
-        double *top = tc->want + s * tc->k;
-        int64_t *idx = tc->want_idx + s * tc->k;
-        for (int64_t r = 0; r < tc->k; r++) {
-            top[r] = -INFINITY;
-            idx[r] = INT64_MAX;
+        int64_t qi = sample_query(tc, s), *idx = tc->want_idx + s * k;
+        long double q_norm = query_norm(tc, qi);
+        double *top = tc->want + s * k;
+        int64_t have = 0;
+        for (int64_t b = 0; b < tc->nb; b++) {
+            double score = true_score(tc, qi, q_norm, b);
+            /* its rank: after every row that scores as high (a lower index) */
+            int64_t r = have < k ? have++ : k;
+            while (r > 0 && score > top[r - 1]) r--;
+            if (r == k) continue;
+            int64_t last = have - 1;
+            memmove(top + r + 1, top + r, (size_t)(last - r) * sizeof *top);
+            memmove(idx + r + 1, idx + r, (size_t)(last - r) * sizeof *idx);
+            top[r] = score;
+            idx[r] = b;
         }
-        for (int64_t b = 0; b < tc->nb; b++)
-            keep_best(top, idx, tc->k, true_score(tc, qi, q_norm, b), b);
     }
 }
 
@@ -165,9 +159,8 @@ static brg_status oracle(topk_case *tc)
     tc->want = malloc((size_t)(tc->n_samples * tc->k) * sizeof *tc->want);
     tc->want_idx = malloc((size_t)(tc->n_samples * tc->k) * sizeof *tc->want_idx);
     if (!tc->db_norms || !tc->want || !tc->want_idx) return BRG_ERR_OUT_OF_MEMORY;
-    brg_bench_parallel(brg_bench_threads(), tc->nb, norms_range, tc);
-    brg_bench_parallel(brg_bench_threads(), tc->n_samples, oracle_range, tc);
-    return BRG_OK;
+    brg_status st = brg_bench_parallel(tc->nb, norms_range, tc);
+    return st == BRG_OK ? brg_bench_parallel(tc->n_samples, oracle_range, tc) : st;
 }
 
 /* ---- the case interface ----------------------------------------------------- */
@@ -185,9 +178,9 @@ static brg_status topk_prepare(brg_bench_case *c, int check)
     tc->q = alloc_floats(tc->nq * tc->dim);
     tc->db = alloc_floats(tc->nb * tc->dim);
     if (!tc->q || !tc->db) return BRG_ERR_OUT_OF_MEMORY;
-    brg_bench_fill_f32(tc->q, tc->nq * tc->dim, QUERY_SEED);
-    brg_bench_fill_f32(tc->db, tc->nb * tc->dim, DB_SEED);
-    return check ? oracle(tc) : BRG_OK;
+    brg_status st = brg_bench_fill(tc->q, BRG_F32, tc->nq * tc->dim, QUERY_SEED);
+    if (st == BRG_OK) st = brg_bench_fill(tc->db, BRG_F32, tc->nb * tc->dim, DB_SEED);
+    return st == BRG_OK && check ? oracle(tc) : st;
 }
 
 /* path=host on every runner; path=index too on a GPU, where it differs:
@@ -285,8 +278,7 @@ static int check_query(const topk_case *tc, const topk_state *s, int64_t sample,
     const float *got = s->scores + qi * k;
     const int64_t *idx = s->indices + qi * k;
     const double *want = tc->want + sample * k;
-    const float *q = tc->q + qi * tc->dim;
-    double q_norm = sqrt(dot_f64(q, q, tc->dim));
+    long double q_norm = query_norm(tc, qi);
     for (int64_t r = 0; r < k; r++) {
         int dup = 0;
         for (int64_t p = 0; p < r; p++) dup |= idx[p] == idx[r];
@@ -479,7 +471,7 @@ static brg_status plan_case(const brg_bench_options *opts, const topk_def *d, br
     c->variant_key = "path";
     topk_params(tc, &c->params);
     /* Host: the data, the results, the oracle's norms and answers. */
-    c->host_bytes = in + out + (opts->check ? (size_t)tc->nb * sizeof(double) +
+    c->host_bytes = in + out + (opts->check ? (size_t)tc->nb * sizeof(long double) +
                                               (size_t)(samples * tc->k) * 16 : 0);
     /* A GPU's: the data, the norms of an index, the results, the budget. */
     c->device_bytes = in + (size_t)tc->nb * sizeof(double) + out +

@@ -1,11 +1,9 @@
-/* The bench's helpers: the clock, a plain pthread fan-out for data
- * generation and oracles, and the uniform data generator. The bench uses
- * its own threads, never the library's, so that what it measures is only
- * the library call. */
+/* The bench's helpers: the clock, the process's memory, the host as a
+ * brigade "cpu" device (its memory, the data generator), a parallel loop on
+ * a brigade thread pool, and the scripts the bench runs. */
 #include "bench.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,105 +52,73 @@ int64_t brg_bench_hwm_bytes(void)
     return kb >= 0 ? (int64_t)kb * 1024 : -1;
 }
 
-typedef struct range_task {
+int brg_bench_online_cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* Same rule as the library's CPU backend, so the ceiling and the kernels
+ * use the same number of threads. */
+int brg_bench_threads(void)
+{
+    const char *env = getenv("BRIGADE_NUM_THREADS");
+    if (env && *env) {
+        char *end;
+        long v = strtol(env, &end, 10);
+        if (*end == '\0' && v >= 1 && v <= 4096) return (int)v;
+    }
+    return brg_bench_online_cores();
+}
+
+size_t brg_bench_host_available(void)
+{
+    brg_device *host = NULL;
+    size_t available = 0, total = 0;
+    if (brg_device_open("cpu", &host) == BRG_OK &&
+        brg_device_memory(host, &available, &total) != BRG_OK)
+        available = 0;
+    brg_device_close(host);
+    return available;
+}
+
+brg_status brg_bench_fill(void *x, brg_dtype dtype, int64_t n, uint64_t seed)
+{
+    if (!x || (dtype != BRG_F32 && dtype != BRG_F64)) return BRG_ERR_INVALID_ARG;
+    brg_device *host = NULL;
+    brg_status st = brg_device_open("cpu", &host);
+    if (st == BRG_OK)
+        st = dtype == BRG_F64 ? brg_fill_uniform_f64(host, x, n, seed)
+                              : brg_fill_uniform_f32(host, x, n, seed);
+    brg_device_close(host);
+    return st;
+}
+
+typedef struct range_job {
     brg_bench_range_fn fn;
     void *ctx;
-    int64_t begin, end;
-} range_task;
+    int64_t n, parts;
+} range_job;
 
-static void *range_main(void *arg)
+static brg_status range_task(int64_t i, void *result, void *ctx)
 {
-    range_task *t = arg;
-    t->fn(t->begin, t->end, t->ctx);
-    return NULL;
+    (void)result;
+    const range_job *j = ctx;
+    j->fn(j->n * i / j->parts, j->n * (i + 1) / j->parts, j->ctx);
+    return BRG_OK;
 }
 
-enum { MAX_THREADS = 256 };
-
-void brg_bench_parallel(int threads, int64_t n, brg_bench_range_fn fn, void *ctx)
+brg_status brg_bench_parallel(int64_t n, brg_bench_range_fn fn, void *ctx)
 {
-    if (n <= 0) return;
-    if (threads < 1) threads = 1;
-    if (threads > MAX_THREADS) threads = MAX_THREADS;
-    if (threads > n) threads = (int)n;
-    range_task tasks[MAX_THREADS];
-    pthread_t tids[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
-    for (int i = 0; i < threads; i++) {
-        tasks[i] = (range_task){fn, ctx, n * i / threads, n * (i + 1) / threads};
-        if (i > 0) started[i] = pthread_create(&tids[i], NULL, range_main, &tasks[i]) == 0;
-    }
-    fn(tasks[0].begin, tasks[0].end, ctx);
-    for (int i = 1; i < threads; i++) {
-        if (started[i])
-            pthread_join(tids[i], NULL);
-        else
-            fn(tasks[i].begin, tasks[i].end, ctx);
-    }
-}
-
-/* Output i of splitmix64 (Steele, Lea, Flood 2014) started at seed: its
- * state after i+1 steps is seed + (i+1)*gamma, so each element is a pure
- * function of its index and threads need no shared state. */
-static inline uint64_t splitmix64_at(uint64_t seed, uint64_t i)
-{
-    uint64_t z = seed + (i + 1) * 0x9e3779b97f4a7c15u;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
-typedef struct fill_job {
-    void *x;
-    int is_f32;
-    uint64_t seed;
-    int64_t first;               /* x[i] is element first + i */
-} fill_job;
-
-/* The top 53 (24) bits scaled by 2^-53 (2^-24): exactly the doubles
- * (floats) of [0,1) on a uniform grid, as NumPy's random_sample makes them. */
-static void fill_range(int64_t begin, int64_t end, void *ctx)
-{
-    const fill_job *j = ctx;
-    if (j->is_f32) {
-        float *x = j->x;
-        for (int64_t i = begin; i < end; i++)
-            x[i] = (float)(splitmix64_at(j->seed, (uint64_t)(j->first + i)) >> 40) * 0x1.0p-24f;
-        return;
-    }
-    double *x = j->x;
-    for (int64_t i = begin; i < end; i++)
-        x[i] = (double)(splitmix64_at(j->seed, (uint64_t)(j->first + i)) >> 11) * 0x1.0p-53;
-}
-
-static void fill(void *x, int is_f32, int64_t n, uint64_t seed, int64_t first)
-{
-    fill_job j = {x, is_f32, seed, first};
-    brg_bench_parallel(brg_bench_threads(), n, fill_range, &j);
-}
-
-void brg_bench_fill_f64(double *x, int64_t n, uint64_t seed)
-{
-    fill(x, 0, n, seed, 0);
-}
-
-void brg_bench_fill_f32(float *x, int64_t n, uint64_t seed)
-{
-    fill(x, 1, n, seed, 0);
-}
-
-void brg_bench_fill_f32_from(float *x, int64_t n, uint64_t seed, int64_t first)
-{
-    fill(x, 1, n, seed, first);
-}
-
-int brg_bench_under_mpi(void)
-{
-    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK",
-                                       "MPI_LOCALNRANKS"};
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
-        if (getenv(vars[i])) return 1;
-    return 0;
+    if (n < 0 || !fn) return BRG_ERR_INVALID_ARG;
+    int threads = brg_bench_threads();
+    range_job j = {fn, ctx, n, n < 8 * (int64_t)threads ? n : 8 * (int64_t)threads};
+    brg_pool_options o = {.kind = BRG_POOL_THREADS, .workers = threads};
+    brg_pool *pool = NULL;
+    brg_status st = brg_pool_create(&o, &pool);
+    if (st == BRG_OK) st = brg_pool_map(pool, range_task, &j, j.parts, NULL, 0, NULL);
+    brg_pool_free(pool);
+    return st;
 }
 
 int brg_bench_run_script(const char *name, int argc, char *const *argv)
@@ -181,4 +147,13 @@ int brg_bench_run_script(const char *name, int argc, char *const *argv)
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR) return 2;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+}
+
+int brg_bench_under_mpi(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK",
+                                       "MPI_LOCALNRANKS"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        if (getenv(vars[i])) return 1;
+    return 0;
 }
