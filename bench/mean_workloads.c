@@ -255,13 +255,13 @@ static brg_status plan_case(const brg_bench_options *opts, const mean_def *d, br
     return BRG_OK;
 }
 
-static brg_status plan_named(const char *workload, const brg_bench_options *opts,
+static brg_status plan_means(const brg_bench_workload *w, const brg_bench_options *opts,
                              brg_bench_case *cases, int *count, int cap)
 {
     if (opts->size == BRG_BENCH_HUGE) return BRG_OK; /* the huge suite is top-k alone */
     for (size_t i = 0; i < sizeof mean_defs / sizeof mean_defs[0]; i++) {
         const mean_def *d = &mean_defs[i];
-        if (strcmp(d->workload, workload) != 0 || d->min_size > opts->size) continue;
+        if (strcmp(d->workload, w->name) != 0 || d->min_size > opts->size) continue;
         if (*count >= cap) return BRG_ERR_OVERFLOW;
         brg_status st = plan_case(opts, d, &cases[*count]);
         if (st != BRG_OK) return st;
@@ -270,17 +270,5 @@ static brg_status plan_named(const char *workload, const brg_bench_options *opts
     return BRG_OK;
 }
 
-static brg_status plan_rows(const brg_bench_options *opts, brg_bench_case *cases, int *count,
-                            int cap)
-{
-    return plan_named("mean_rows", opts, cases, count, cap);
-}
-
-static brg_status plan_chunks(const brg_bench_options *opts, brg_bench_case *cases, int *count,
-                              int cap)
-{
-    return plan_named("mean_chunks", opts, cases, count, cap);
-}
-
-const brg_bench_workload brg_bench_mean_rows = {"mean_rows", plan_rows};
-const brg_bench_workload brg_bench_mean_chunks = {"mean_chunks", plan_chunks};
+const brg_bench_workload brg_bench_means[2] = {{"mean_rows", plan_means},
+                                               {"mean_chunks", plan_means}};

@@ -288,49 +288,25 @@ static brg_status add_case(const brg_bench_options *opts, const brg_workload_inf
     return BRG_OK;
 }
 
-static brg_status plan_named(const char *name, const brg_bench_options *opts,
+static brg_status plan_part1(const brg_bench_workload *w, const brg_bench_options *opts,
                              brg_bench_case *cases, int *count, int cap)
 {
     if (opts->size == BRG_BENCH_HUGE) return BRG_OK;
-    const brg_workload_info *info;
-    brg_status st = brg_workload_find(name, &info);
-    if (st != BRG_OK) return st;
-    if (opts->size == BRG_BENCH_SEED) { /* the tutorial's sizes */
-        for (int i = 0; i < info->n_sizes && st == BRG_OK; i++)
+    if (strcmp(w->name, "dispatch") == 0)
+        return add_case(opts, NULL, &(brg_workload_params){.n = DISPATCH_N}, cases, count, cap);
+    const brg_workload_info *info = NULL;
+    brg_status st = brg_workload_find(w->name, &info);
+    if (opts->size == BRG_BENCH_SEED) /* the registry's sizes: the tutorial's */
+        for (int i = 0; st == BRG_OK && i < info->n_sizes; i++)
             st = add_case(opts, info, &info->sizes[i], cases, count, cap);
-        return st;
-    }
-    for (size_t i = 0; i < sizeof quick_sizes / sizeof quick_sizes[0] && st == BRG_OK; i++)
-        if (strcmp(quick_sizes[i].workload, name) == 0)
-            st = add_case(opts, info, &quick_sizes[i].p, cases, count, cap);
+    else
+        for (size_t i = 0; st == BRG_OK && i < sizeof quick_sizes / sizeof quick_sizes[0]; i++)
+            if (strcmp(quick_sizes[i].workload, w->name) == 0)
+                st = add_case(opts, info, &quick_sizes[i].p, cases, count, cap);
     return st;
 }
 
-#define PLANNER(fn, name)                                                                    \
-    static brg_status fn(const brg_bench_options *opts, brg_bench_case *cases, int *count,  \
-                         int cap)                                                            \
-    {                                                                                        \
-        return plan_named(name, opts, cases, count, cap);                                    \
-    }
-
-PLANNER(plan_sleep, "sleep")
-PLANNER(plan_prime_heavy, "prime_heavy")
-PLANNER(plan_prime_range, "prime_range")
-PLANNER(plan_file_write, "file_write")
-PLANNER(plan_big_alloc, "big_alloc")
-PLANNER(plan_mean_chunks, "mean_chunks")
-
-static brg_status plan_dispatch(const brg_bench_options *opts, brg_bench_case *cases,
-                                int *count, int cap)
-{
-    if (opts->size == BRG_BENCH_HUGE) return BRG_OK;
-    return add_case(opts, NULL, &(brg_workload_params){.n = DISPATCH_N}, cases, count, cap);
-}
-
-const brg_bench_workload brg_bench_sleep = {"sleep", plan_sleep};
-const brg_bench_workload brg_bench_prime_heavy = {"prime_heavy", plan_prime_heavy};
-const brg_bench_workload brg_bench_prime_range = {"prime_range", plan_prime_range};
-const brg_bench_workload brg_bench_file_write = {"file_write", plan_file_write};
-const brg_bench_workload brg_bench_big_alloc = {"big_alloc", plan_big_alloc};
-const brg_bench_workload brg_bench_mean_chunks_pools = {"mean_chunks", plan_mean_chunks};
-const brg_bench_workload brg_bench_dispatch = {"dispatch", plan_dispatch};
+const brg_bench_workload brg_bench_part1[7] = {
+    {"sleep", plan_part1},     {"prime_heavy", plan_part1}, {"prime_range", plan_part1},
+    {"file_write", plan_part1}, {"big_alloc", plan_part1},  {"mean_chunks", plan_part1},
+    {"dispatch", plan_part1}};

@@ -1,75 +1,48 @@
-/* The report: the machine block and the results table on stdout, the JSON
- * document of design.md §8 (--json) and one CSV row per result (--csv).
- * A value that does not apply (NAN, -1) is JSON null and an empty CSV field. */
+/* The output: the machine block and the results table on stdout, the JSON
+ * document of design.md section 8 (--json), one CSV row per result (--csv),
+ * and --report. A value that does not apply (NAN, -1) is JSON null and an
+ * empty CSV field. */
 #include "bench.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "commit.h" /* BRIGADE_BENCH_COMMIT, made at build time */
 
-/* ---- text --------------------------------------------------------------------- */
-
 #define MIB ((size_t)1 << 20)
 
-static void print_value(FILE *f, const char *key, double v, const char *detail)
+/* ---- text ------------------------------------------------------------------- */
+
+static void print_value(FILE *f, const char *label, const char *key, double v,
+                        const char *detail)
 {
+    fprintf(f, "  %-10s", label);
     if (isfinite(v))
         fprintf(f, "%-14s %9.2f  %s\n", key, v, detail);
     else
         fprintf(f, "%-14s %9s  %s\n", key, "null", detail);
 }
 
-static void print_cpu(FILE *f, const brg_bench_machine *m)
-{
-    char d[128];
-    if (m->mem_read_bytes)
-        snprintf(d, sizeof d, "(streaming read, %d threads, %zu MiB, median of 7; best %.2f)",
-                 m->threads, m->mem_read_bytes / MIB, m->mem_read_best_gbs);
-    else
-        snprintf(d, sizeof d, "(not measured)");
-    fprintf(f, "  %-10s", "cpu");
-    print_value(f, "mem_read_gbs", m->mem_read_gbs, d);
-    snprintf(d, sizeof d, "(OpenBLAS cblas_sgemm %d^3, median of 5; best %.2f)", m->sgemm_n,
-             m->sgemm_best_gflops);
-    fprintf(f, "  %-10s", "");
-    print_value(f, "sgemm_gflops", m->sgemm_gflops, d);
-}
-
-static void print_device(FILE *f, const brg_bench_runner *r)
-{
-    if (!r->available) {
-        fprintf(f, "  %-10sskipped: %s\n", r->spec, r->reason);
-        return;
-    }
-    char d[128];
-    fprintf(f, "  %-10s%s\n", r->spec, r->name);
-    if (r->ceiling_bytes)
-        snprintf(d, sizeof d, "(device copy, 2 x %zu MiB read+written, median of 7; best %.2f)",
-                 r->ceiling_bytes / MIB, r->mem_read_best_gbs);
-    else
-        snprintf(d, sizeof d, "(not measured)");
-    fprintf(f, "  %-10s", "");
-    print_value(f, "mem_read_gbs", r->mem_read_gbs, d);
-    fprintf(f, "  %-10s", "");
-    print_value(f, "sgemm_gflops", r->sgemm_gflops, "(not measured: cuBLAS not wrapped yet)");
-}
-
 void brg_bench_print_machine(FILE *f, const brg_bench_machine *m, const brg_bench_runner *runners,
                              int n_runners)
 {
+    char d[128] = "(not measured)";
     fprintf(f, "brigade %s bench (backends: %s)\n", brg_version_string(), brg_build_backends());
     fprintf(f, "machine: %s, %d cores\n", m->cpu, m->cores);
-    print_cpu(f, m);
+    if (m->mem_read_bytes)
+        snprintf(d, sizeof d, "(streaming read, %d threads, %zu MiB, median of 7; best %.2f)",
+                 m->threads, m->mem_read_bytes / MIB, m->mem_read_best_gbs);
+    print_value(f, "cpu", "mem_read_gbs", m->mem_read_gbs, d);
+    snprintf(d, sizeof d, "(OpenBLAS cblas_sgemm %d^3, median of 5; best %.2f)", m->sgemm_n,
+             m->sgemm_best_gflops);
+    print_value(f, "", "sgemm_gflops", m->sgemm_gflops, d);
     int pools = 0;
-    for (int i = 0; i < n_runners; i++) {
-        if (!runners[i].is_pool) continue;
-        fprintf(f, "%s%s", pools++ ? ", " : "  pools     ", runners[i].spec);
-    }
+    for (int i = 0; i < n_runners; i++)
+        if (runners[i].is_pool)
+            fprintf(f, "%s%s", pools++ ? ", " : "  pools     ", runners[i].spec);
     if (pools) fputs(" (brg_pool; timed first, before any GPU runtime starts)\n", f);
     fputc('\n', f);
     fflush(f);
@@ -79,15 +52,23 @@ void brg_bench_print_devices(FILE *f, const brg_bench_runner *runners, int n_run
 {
     for (int i = 0; i < n_runners; i++) {
         const brg_bench_runner *r = &runners[i];
+        char d[128] = "(not measured)";
         if (r->is_pool) continue;
         if (r->dev && brg_device_get_kind(r->dev) == BRG_DEVICE_CPU) {
             fprintf(f, "  %-10s%s (the ceilings above)\n", r->spec, r->name);
-            continue;
-        }
-        if (r->deferred)
+        } else if (r->deferred) {
             fprintf(f, "  %-10sopened after the pools\n", r->spec);
-        else
-            print_device(f, r);
+        } else if (!r->available) {
+            fprintf(f, "  %-10sskipped: %s\n", r->spec, r->reason);
+        } else {
+            fprintf(f, "  %-10s%s\n", r->spec, r->name);
+            if (r->ceiling_bytes)
+                snprintf(d, sizeof d, "(device copy, 2 x %zu MiB read+written, median of 7; "
+                         "best %.2f)", r->ceiling_bytes / MIB, r->mem_read_best_gbs);
+            print_value(f, "", "mem_read_gbs", r->mem_read_gbs, d);
+            print_value(f, "", "sgemm_gflops", r->sgemm_gflops,
+                        "(not measured: cuBLAS not wrapped yet)");
+        }
     }
     fputc('\n', f);
     fflush(f);
@@ -103,22 +84,16 @@ void brg_bench_print_header(FILE *f)
     fflush(f);
 }
 
-/* Seconds in fixed point; rates with three significant digits, so that an
- * emulated device's 0.000313 GB/s does not print as 0.00. */
+/* Seconds in fixed point (prec 6); rates with three significant digits
+ * (prec -1), so that an emulated device's 0.000313 GB/s does not print as 0. */
 static void print_number(FILE *f, int width, int prec, double v)
 {
-    if (isfinite(v))
-        fprintf(f, " %*.*f", width, prec, v);
-    else
+    if (!isfinite(v))
         fprintf(f, " %*s", width, "-");
-}
-
-static void print_rate(FILE *f, int width, double v)
-{
-    if (isfinite(v))
+    else if (prec < 0)
         fprintf(f, " %*.3g", width, v);
     else
-        fprintf(f, " %*s", width, "-");
+        fprintf(f, " %*.*f", width, prec, v);
 }
 
 void brg_bench_print_result(FILE *f, const brg_bench_result *r)
@@ -129,24 +104,35 @@ void brg_bench_print_result(FILE *f, const brg_bench_result *r)
             r->workload ? params : "-", W_RUNNER, r->runner);
     if (r->outcome != BRG_BENCH_MEASURED) {
         fprintf(f, " %s: %s\n", r->outcome == BRG_BENCH_SKIPPED ? "skipped" : "error", r->reason);
-        fflush(f);
-        return;
+    } else {
+        print_number(f, 10, 6, r->seconds);
+        print_number(f, 10, 6, r->seconds_min);
+        print_number(f, 10, 6, r->seconds_max);
+        print_number(f, 8, -1, r->gbs);
+        print_number(f, 8, -1, r->gflops);
+        print_number(f, 8, -1, r->fraction_of_limit);
+        fprintf(f, "  %s\n", r->check);
+        if (r->note[0]) fprintf(f, "%*s  %s\n", W_WORKLOAD, "", r->note);
     }
-    print_number(f, 10, 6, r->seconds);
-    print_number(f, 10, 6, r->seconds_min);
-    print_number(f, 10, 6, r->seconds_max);
-    print_rate(f, 8, r->gbs);
-    print_rate(f, 8, r->gflops);
-    print_rate(f, 8, r->fraction_of_limit);
-    fprintf(f, "  %s\n", r->check);
-    if (r->note[0]) fprintf(f, "%*s  %s\n", W_WORKLOAD, "", r->note);
     fflush(f);
 }
 
-/* ---- JSON ------------------------------------------------------------------- */
+/* ---- JSON and CSV ------------------------------------------------------------ */
 
-static void json_str(FILE *f, const char *s)
+/* before, then v with six significant digits, or none when it does not apply. */
+static void num(FILE *f, const char *before, double v, const char *none)
 {
+    fputs(before, f);
+    if (isfinite(v))
+        fprintf(f, "%.6g", v);
+    else
+        fputs(none, f);
+}
+
+/* before, then s as a JSON string (null for NULL). */
+static void str(FILE *f, const char *before, const char *s)
+{
+    fputs(before, f);
     if (!s) {
         fputs("null", f);
         return;
@@ -155,10 +141,8 @@ static void json_str(FILE *f, const char *s)
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p == '"' || *p == '\\')
             fprintf(f, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", f);
-        else if (*p == '\t')
-            fputs("\\t", f);
+        else if (*p == '\n' || *p == '\t')
+            fputs(*p == '\n' ? "\\n" : "\\t", f);
         else if (*p < 0x20)
             fprintf(f, "\\u%04x", *p);
         else
@@ -167,265 +151,154 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* JSON has no NaN or Infinity: a value that does not apply is null. */
-static void json_num(FILE *f, double v)
+static void json_params(FILE *f, const char *before, const brg_bench_result *r)
 {
-    if (isfinite(v))
-        fprintf(f, "%.6g", v);
-    else
+    fputs(before, f);
+    if (!r->workload) {
         fputs("null", f);
-}
-
-static void json_key(FILE *f, const char *key)
-{
-    json_str(f, key);
-    fputs(": ", f);
-}
-
-static void json_params(FILE *f, const brg_bench_params *p)
-{
-    fputc('{', f);
-    for (int i = 0; i < p->count; i++) {
-        if (i) fputs(", ", f);
-        json_key(f, p->items[i].key);
+        return;
+    }
+    for (int i = 0; i < r->params.count; i++) {
+        const brg_bench_param *e = &r->params.items[i];
         char value[64];
-        brg_bench_param_value(&p->items[i], value, sizeof value);
-        if (p->items[i].str)
-            json_str(f, p->items[i].str);
+        str(f, i ? ", " : "{", e->key);
+        brg_bench_param_value(e, value, sizeof value);
+        if (e->str)
+            str(f, ": ", e->str);
         else
-            fputs(value, f);
+            fprintf(f, ": %s", value);
     }
-    fputc('}', f);
-}
-
-static void json_device(FILE *f, const brg_bench_runner *r)
-{
-    fputs("{", f);
-    json_key(f, "spec");
-    json_str(f, r->spec);
-    fputs(", ", f);
-    json_key(f, "name");
-    json_str(f, r->name);
-    fputs(", ", f);
-    json_key(f, "mem_read_gbs");
-    json_num(f, r->mem_read_gbs);
-    fputs(", ", f);
-    json_key(f, "sgemm_gflops");
-    json_num(f, r->sgemm_gflops);
-    fputs("}", f);
-}
-
-static void json_machine(FILE *f, const brg_bench_machine *m, const brg_bench_runner *runners,
-                         int n_runners)
-{
-    fputs("  \"machine\": {", f);
-    json_key(f, "cpu");
-    json_str(f, m->cpu);
-    fprintf(f, ", \"cores\": %d, ", m->cores);
-    json_key(f, "mem_read_gbs");
-    json_num(f, m->mem_read_gbs);
-    fputs(", ", f);
-    json_key(f, "sgemm_gflops");
-    json_num(f, m->sgemm_gflops);
-    fputs(",\n              \"devices\": [", f);
-    int first = 1;
-    for (int i = 0; i < n_runners; i++) {
-        const brg_bench_runner *r = &runners[i];
-        if (!r->dev || brg_device_get_kind(r->dev) == BRG_DEVICE_CPU) continue;
-        fputs(first ? "\n                " : ",\n                ", f);
-        json_device(f, r);
-        first = 0;
-    }
-    fputs("] },\n", f);
+    fputs(r->params.count ? "}" : "{}", f);
 }
 
 static void json_result(FILE *f, const brg_bench_result *r)
 {
-    fputs("{", f);
-    json_key(f, "workload");
-    json_str(f, r->workload);
-    fputs(", ", f);
-    json_key(f, "params");
-    json_params(f, &r->params);
-    fputs(", ", f);
-    json_key(f, "runner");
-    json_str(f, r->runner);
-    fputs(",\n      \"seconds\": ", f);
-    json_num(f, r->seconds);
-    fputs(", \"seconds_min\": ", f);
-    json_num(f, r->seconds_min);
-    fputs(", \"seconds_max\": ", f);
-    json_num(f, r->seconds_max);
-    fprintf(f, ", \"repeats\": %d, \"rounds\": %d, ", r->repeats, r->rounds);
-    json_key(f, "check");
-    json_str(f, r->check);
-    fputs(",\n      \"gbs\": ", f);
-    json_num(f, r->gbs);
-    fputs(", \"gflops\": ", f);
-    json_num(f, r->gflops);
-    fputs(", \"fraction_of_limit\": ", f);
-    json_num(f, r->fraction_of_limit);
-    fputs(", \"peak_bytes\": ", f);
+    str(f, "{\"workload\": ", r->workload);
+    json_params(f, ", \"params\": ", r);
+    str(f, ", \"runner\": ", r->runner);
+    if (r->outcome != BRG_BENCH_MEASURED) { /* not_measured: outside the contract's results */
+        str(f, ", \"status\": ", r->outcome == BRG_BENCH_SKIPPED ? "skipped" : "error");
+        str(f, ", \"reason\": ", r->reason);
+        fputs("}", f);
+        return;
+    }
+    num(f, ",\n      \"seconds\": ", r->seconds, "null");
+    num(f, ", \"seconds_min\": ", r->seconds_min, "null");
+    num(f, ", \"seconds_max\": ", r->seconds_max, "null");
+    fprintf(f, ", \"repeats\": %d, \"rounds\": %d", r->repeats, r->rounds);
+    str(f, ", \"check\": ", r->check);
+    num(f, ",\n      \"gbs\": ", r->gbs, "null");
+    num(f, ", \"gflops\": ", r->gflops, "null");
+    num(f, ", \"fraction_of_limit\": ", r->fraction_of_limit, "null");
     if (r->peak_bytes >= 0)
-        fprintf(f, "%" PRId64, r->peak_bytes);
+        fprintf(f, ", \"peak_bytes\": %" PRId64, r->peak_bytes);
     else
-        fputs("null", f);
-    if (r->n_samples > 0) { /* extras: every timed run, in the order they ran */
-        fputs(",\n      \"samples\": [", f);
-        for (int i = 0; i < r->n_samples; i++) {
-            if (i) fputs(", ", f);
-            json_num(f, r->samples[i]);
-        }
-        fputs("]", f);
-    }
-    if (isfinite(r->sgemm_seconds)) { /* extras: the reference, and how it was made */
-        fputs(",\n      \"sgemm_seconds\": ", f);
-        json_num(f, r->sgemm_seconds);
-    }
-    if (r->note[0]) {
-        fputs(", \"note\": ", f);
-        json_str(f, r->note);
-    }
+        fputs(", \"peak_bytes\": null", f);
+    for (int i = 0; i < r->n_samples; i++) /* extras: every timed run, in the order they ran */
+        num(f, i ? ", " : ",\n      \"samples\": [", r->samples[i], "null");
+    if (r->n_samples > 0) fputs("]", f);
+    if (isfinite(r->sgemm_seconds)) /* extras: the reference, and how it was made */
+        num(f, ",\n      \"sgemm_seconds\": ", r->sgemm_seconds, "null");
+    if (r->note[0]) str(f, ", \"note\": ", r->note);
     fputs("}", f);
-}
-
-/* Runners and cases that were not measured, with why: outside the
- * contract's "results" so that every result there has its numbers. */
-static void json_not_measured(FILE *f, const brg_bench_result *r)
-{
-    fputs("{", f);
-    json_key(f, "workload");
-    json_str(f, r->workload);
-    fputs(", ", f);
-    json_key(f, "params");
-    if (r->workload)
-        json_params(f, &r->params);
-    else
-        fputs("null", f);
-    fputs(", ", f);
-    json_key(f, "runner");
-    json_str(f, r->runner);
-    fputs(", ", f);
-    json_key(f, "status");
-    json_str(f, r->outcome == BRG_BENCH_SKIPPED ? "skipped" : "error");
-    fputs(", ", f);
-    json_key(f, "reason");
-    json_str(f, r->reason);
-    fputs("}", f);
-}
-
-static void json_list(FILE *f, const char *key, const brg_bench_results *all, int measured,
-                      void (*item)(FILE *, const brg_bench_result *))
-{
-    fprintf(f, "  \"%s\": [", key);
-    int first = 1;
-    for (size_t i = 0; i < all->count; i++) {
-        const brg_bench_result *r = &all->items[i];
-        if ((r->outcome == BRG_BENCH_MEASURED) != measured) continue;
-        fputs(first ? "\n    " : ",\n    ", f);
-        item(f, r);
-        first = 0;
-    }
-    fputs(first ? "]" : "\n  ]", f);
 }
 
 static int close_checked(FILE *f, const char *path)
 {
     int bad = ferror(f);
     if (fclose(f) != 0) bad = 1;
-    if (bad) {
-        fprintf(stderr, "bench: cannot write %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    return 0;
+    if (bad) fprintf(stderr, "bench: cannot write %s: %s\n", path, strerror(errno));
+    return bad ? -1 : 0;
+}
+
+static FILE *open_checked(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) fprintf(stderr, "bench: cannot open %s: %s\n", path, strerror(errno));
+    return f;
 }
 
 int brg_bench_write_json(const char *path, const brg_bench_machine *m,
                          const brg_bench_runner *runners, int n_runners,
                          const brg_bench_results *all)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "bench: cannot open %s: %s\n", path, strerror(errno));
-        return -1;
+    FILE *f = open_checked(path);
+    if (!f) return -1;
+    str(f, "{\n  \"library_version\": ", brg_version_string());
+    str(f, ",\n  \"build_backends\": ", brg_build_backends());
+    str(f, ",\n  \"machine\": {\"cpu\": ", m->cpu);
+    fprintf(f, ", \"cores\": %d", m->cores);
+    num(f, ", \"mem_read_gbs\": ", m->mem_read_gbs, "null");
+    num(f, ", \"sgemm_gflops\": ", m->sgemm_gflops, "null");
+    fputs(",\n              \"devices\": [", f);
+    int first = 1;
+    for (int i = 0; i < n_runners; i++) {
+        const brg_bench_runner *r = &runners[i];
+        if (!r->dev || brg_device_get_kind(r->dev) == BRG_DEVICE_CPU) continue;
+        str(f, first ? "\n                {\"spec\": " : ",\n                {\"spec\": ", r->spec);
+        str(f, ", \"name\": ", r->name);
+        num(f, ", \"mem_read_gbs\": ", r->mem_read_gbs, "null");
+        num(f, ", \"sgemm_gflops\": ", r->sgemm_gflops, "null");
+        fputs("}", f);
+        first = 0;
     }
-    fputs("{\n  \"library_version\": ", f);
-    json_str(f, brg_version_string());
-    fputs(",\n  \"build_backends\": ", f);
-    json_str(f, brg_build_backends());
-    fputs(",\n", f);
-    json_machine(f, m, runners, n_runners);
-    json_list(f, "results", all, 1, json_result);
-    fputs(",\n", f);
-    json_list(f, "not_measured", all, 0, json_not_measured);
+    fputs("] },\n", f);
+    for (int measured = 1; measured >= 0; measured--) {
+        fputs(measured ? "  \"results\": [" : ",\n  \"not_measured\": [", f);
+        first = 1;
+        for (size_t i = 0; i < all->count; i++) {
+            if ((all->items[i].outcome == BRG_BENCH_MEASURED) != measured) continue;
+            fputs(first ? "\n    " : ",\n    ", f);
+            json_result(f, &all->items[i]);
+            first = 0;
+        }
+        fputs(first ? "]" : "\n  ]", f);
+    }
     fputs("\n}\n", f);
     return close_checked(f, path);
 }
 
-/* ---- CSV -------------------------------------------------------------------- */
-
 /* RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. */
-static void csv_str(FILE *f, const char *s)
+static void csv_str(FILE *f, const char *before, const char *s)
 {
+    fputs(before, f);
     if (!s) return;
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
+    int quote = strpbrk(s, ",\"\r\n") != NULL;
+    if (quote) fputc('"', f);
     for (; *s; s++) {
         if (*s == '"') fputc('"', f);
         fputc(*s, f);
     }
-    fputc('"', f);
-}
-
-static void csv_num(FILE *f, double v)
-{
-    if (isfinite(v)) fprintf(f, "%.6g", v);
-}
-
-static void csv_row(FILE *f, const brg_bench_result *r)
-{
-    char params[256];
-    brg_bench_params_format(&r->params, ";", params, sizeof params);
-    csv_str(f, r->workload);
-    fputc(',', f);
-    csv_str(f, params);
-    fputc(',', f);
-    csv_str(f, r->runner);
-    fputc(',', f);
-    csv_num(f, r->seconds);
-    fputc(',', f);
-    csv_num(f, r->seconds_min);
-    fputc(',', f);
-    csv_num(f, r->seconds_max);
-    fprintf(f, ",%d,", r->repeats);
-    csv_str(f, r->check);
-    fputc(',', f);
-    csv_num(f, r->gbs);
-    fputc(',', f);
-    csv_num(f, r->gflops);
-    fputc(',', f);
-    csv_num(f, r->fraction_of_limit);
-    fputc(',', f);
-    if (r->peak_bytes >= 0) fprintf(f, "%" PRId64, r->peak_bytes);
-    fputc(',', f);
-    csv_num(f, r->sgemm_seconds);
-    fputc('\n', f);
+    if (quote) fputc('"', f);
 }
 
 int brg_bench_write_csv(const char *path, const brg_bench_results *all)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "bench: cannot open %s: %s\n", path, strerror(errno));
-        return -1;
-    }
+    FILE *f = open_checked(path);
+    if (!f) return -1;
     fputs("workload,params,runner,seconds,seconds_min,seconds_max,repeats,check,gbs,gflops,"
           "fraction_of_limit,peak_bytes,sgemm_seconds\n", f);
-    for (size_t i = 0; i < all->count; i++)
-        if (all->items[i].outcome == BRG_BENCH_MEASURED) csv_row(f, &all->items[i]);
+    for (size_t i = 0; i < all->count; i++) {
+        const brg_bench_result *r = &all->items[i];
+        char params[256];
+        if (r->outcome != BRG_BENCH_MEASURED) continue;
+        brg_bench_params_format(&r->params, ";", params, sizeof params);
+        csv_str(f, "", r->workload);
+        csv_str(f, ",", params);
+        csv_str(f, ",", r->runner);
+        num(f, ",", r->seconds, "");
+        num(f, ",", r->seconds_min, "");
+        num(f, ",", r->seconds_max, "");
+        fprintf(f, ",%d", r->repeats);
+        csv_str(f, ",", r->check);
+        num(f, ",", r->gbs, "");
+        num(f, ",", r->gflops, "");
+        num(f, ",", r->fraction_of_limit, "");
+        fputc(',', f);
+        if (r->peak_bytes >= 0) fprintf(f, "%" PRId64, r->peak_bytes);
+        num(f, ",", r->sgemm_seconds, "");
+        fputc('\n', f);
+    }
     return close_checked(f, path);
 }
 
@@ -436,7 +309,8 @@ int brg_bench_write_report(const char *dir, const brg_bench_machine *m,
                            const brg_bench_results *all)
 {
     struct stat st;
-    if ((mkdir(dir, 0777) != 0 && errno != EEXIST) || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    if ((mkdir(dir, 0777) != 0 && errno != EEXIST) || stat(dir, &st) != 0 ||
+        !S_ISDIR(st.st_mode)) {
         fprintf(stderr, "bench: --report: cannot make the directory %s: %s\n", dir,
                 strerror(errno));
         return -1;

@@ -488,9 +488,10 @@ static int planned(const topk_def *d, brg_bench_size size)
     return d->min_size != BRG_BENCH_HUGE && d->min_size <= size;
 }
 
-static brg_status plan_topk(const brg_bench_options *opts, brg_bench_case *cases, int *count,
-                            int cap)
+static brg_status plan_topk(const brg_bench_workload *w, const brg_bench_options *opts,
+                            brg_bench_case *cases, int *count, int cap)
 {
+    (void)w;
     for (size_t i = 0; i < sizeof topk_defs / sizeof topk_defs[0]; i++) {
         if (!planned(&topk_defs[i], opts->size)) continue;
         if (*count >= cap) return BRG_ERR_OVERFLOW;
