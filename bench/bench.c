@@ -74,10 +74,8 @@ static int record_unavailable(const brg_bench_runner *runners, int n, brg_bench_
 {
     for (int i = 0; i < n; i++) {
         if (runners[i].available || runners[i].deferred) continue;
-        brg_bench_result r = {.outcome = BRG_BENCH_SKIPPED, .check = "skipped", .seconds = NAN,
-                              .seconds_min = NAN, .seconds_max = NAN, .gbs = NAN, .gflops = NAN,
-                              .fraction_of_limit = NAN, .peak_bytes = -1, .sgemm_seconds = NAN};
-        snprintf(r.runner, sizeof r.runner, "%s", runners[i].spec);
+        brg_bench_result r = brg_bench_result_new(NULL, NULL, runners[i].spec);
+        r.outcome = BRG_BENCH_SKIPPED;
         snprintf(r.reason, sizeof r.reason, "%s", runners[i].reason);
         if (brg_bench_results_add(all, &r) != BRG_OK) return -1;
     }

@@ -301,6 +301,9 @@ typedef struct brg_bench_results {
     size_t count, cap;
 } brg_bench_results;
 
+/* A result to fill: measured, nothing measured yet (NAN, -1), check skipped. */
+brg_bench_result brg_bench_result_new(const char *workload, const brg_bench_params *params,
+                                      const char *runner);
 /* Median of n > 0 values (sorts v): the mean of the two middle ones for even n. */
 double brg_bench_median(double *v, int n);
 /* Append a copy of r; BRG_ERR_OUT_OF_MEMORY when growing fails. */

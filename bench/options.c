@@ -10,7 +10,7 @@
 
 FILE *brg_bench_usage_errors;
 
-/* ---- options ------------------------------------------------------------------ */
+static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 void brg_bench_usage(FILE *f)
 {
@@ -51,7 +51,7 @@ void brg_bench_usage(FILE *f)
           f);
 }
 
-int brg_bench_bad_usage(const char *fmt, ...)
+static int bad_usage(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -64,20 +64,20 @@ int brg_bench_bad_usage(const char *fmt, ...)
 }
 
 /* Append the comma-separated items of value to list, skipping repeats. */
-int brg_bench_add_list(char list[][BRG_BENCH_NAME_LEN], int *count, const char *value,
+static int add_list(char list[][BRG_BENCH_NAME_LEN], int *count, const char *value,
                     const char *option)
 {
     const char *p = value;
     for (;;) {
         size_t len = strcspn(p, ",");
         if (len == 0 || len >= BRG_BENCH_NAME_LEN)
-            return brg_bench_bad_usage("%s: bad item in '%s'", option, value);
+            return bad_usage("%s: bad item in '%s'", option, value);
         int seen = 0;
         for (int i = 0; i < *count; i++)
             seen |= strlen(list[i]) == len && strncmp(list[i], p, len) == 0;
         if (!seen) {
             if (*count >= BRG_BENCH_MAX_LIST)
-                return brg_bench_bad_usage("%s: more than %d items", option, BRG_BENCH_MAX_LIST);
+                return bad_usage("%s: more than %d items", option, BRG_BENCH_MAX_LIST);
             memcpy(list[*count], p, len);
             list[(*count)++][len] = '\0';
         }
@@ -92,7 +92,7 @@ static int parse_int(const char *value, const char *option, long lo, long hi, in
     errno = 0;
     long v = strtol(value, &end, 10);
     if (errno || end == value || *end != '\0' || v < lo || v > hi)
-        return brg_bench_bad_usage("%s: expected an integer from %ld to %ld, got '%s'", option, lo, hi,
+        return bad_usage("%s: expected an integer from %ld to %ld, got '%s'", option, lo, hi,
                          value);
     *out = (int)v;
     return 0;
@@ -104,7 +104,7 @@ static int parse_scale(const char *value, double *out)
     errno = 0;
     double v = strtod(value, &end);
     if (errno || end == value || *end != '\0' || !(v > 0.0 && v <= 1.0))
-        return brg_bench_bad_usage("--scale: expected a number in (0, 1], got '%s'", value);
+        return bad_usage("--scale: expected a number in (0, 1], got '%s'", value);
     *out = v;
     return 0;
 }
@@ -119,7 +119,7 @@ static int parse_size(const char *value, const char *option, brg_bench_options *
     else if (suite && strcmp(value, "huge") == 0)
         o->size = BRG_BENCH_HUGE;
     else
-        return brg_bench_bad_usage("%s: expected %s, got '%s'", option,
+        return bad_usage("%s: expected %s, got '%s'", option,
                          suite ? "quick, seed or huge" : "small or seed", value);
     return 0;
 }
@@ -137,7 +137,7 @@ static int parse_bytes(const char *value, const char *option, size_t *out)
     if (shift) end++;
     if (errno || end == value || *end != '\0' || value[0] == '-' || v == 0 ||
         v > (SIZE_MAX >> shift))
-        return brg_bench_bad_usage("%s: expected a positive byte count with an optional K, M or G "
+        return bad_usage("%s: expected a positive byte count with an optional K, M or G "
                          "suffix, got '%s'", option, value);
     *out = (size_t)v << shift;
     return 0;
@@ -147,8 +147,8 @@ static int parse_bytes(const char *value, const char *option, size_t *out)
 static int apply_option(brg_bench_options *o, const char *name, const char *value)
 {
     if (strcmp(name, "--workload") == 0)
-        return brg_bench_add_list(o->workloads, &o->n_workloads, value, name);
-    if (strcmp(name, "--runner") == 0) return brg_bench_add_list(o->runners, &o->n_runners, value, name);
+        return add_list(o->workloads, &o->n_workloads, value, name);
+    if (strcmp(name, "--runner") == 0) return add_list(o->runners, &o->n_runners, value, name);
     if (strcmp(name, "--size") == 0 || strcmp(name, "--suite") == 0)
         return parse_size(value, name, o);
     if (strcmp(name, "--repeat") == 0) {
@@ -160,26 +160,14 @@ static int apply_option(brg_bench_options *o, const char *name, const char *valu
     if (strcmp(name, "--workspace") == 0) return parse_bytes(value, name, &o->workspace_bytes);
     if (strcmp(name, "--scale") == 0) return parse_scale(value, &o->scale);
     if (strcmp(name, "--workers") == 0) return parse_int(value, name, 1, 4096, &o->workers);
-    if (strcmp(name, "--json") == 0) {
+    if (strcmp(name, "--report") == 0 && !value[0]) return bad_usage("--report needs a directory");
+    if (strcmp(name, "--json") == 0)
         o->json_path = value;
-        return 0;
-    }
-    if (strcmp(name, "--csv") == 0) {
+    else if (strcmp(name, "--csv") == 0)
         o->csv_path = value;
-        return 0;
-    }
-    if (strcmp(name, "--report") == 0) {
-        if (!value[0]) return brg_bench_bad_usage("--report needs a directory");
+    else
         o->report_dir = value;
-        return 0;
-    }
-    return brg_bench_bad_usage("unknown option '%s'", name);
-}
-
-static int is_flag(const char *name)
-{
-    return strcmp(name, "--check") == 0 || strcmp(name, "--quiet") == 0 ||
-           strcmp(name, "--help") == 0;
+    return 0;
 }
 
 static int takes_value(const char *name)
@@ -197,24 +185,23 @@ static int parse_args(int argc, char **argv, brg_bench_options *o)
 {
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
-        if (strncmp(arg, "--", 2) != 0) return brg_bench_bad_usage("unexpected argument '%s'", arg);
+        if (strncmp(arg, "--", 2) != 0) return bad_usage("unexpected argument '%s'", arg);
         char name[BRG_BENCH_NAME_LEN];
         const char *eq = strchr(arg, '=');
         size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-        if (len >= sizeof name) return brg_bench_bad_usage("unknown option '%s'", arg);
+        if (len >= sizeof name) return bad_usage("unknown option '%s'", arg);
         memcpy(name, arg, len);
         name[len] = '\0';
-        if (is_flag(name)) {
-            if (eq) return brg_bench_bad_usage("%s takes no value", name);
+        if (!strcmp(name, "--check") || !strcmp(name, "--quiet") || !strcmp(name, "--help")) {
+            if (eq) return bad_usage("%s takes no value", name);
             if (strcmp(name, "--help") == 0) return -1;
             *(strcmp(name, "--check") == 0 ? &o->check : &o->quiet) = 1;
             continue;
         }
-        if (!takes_value(name)) return brg_bench_bad_usage("unknown option '%s'", name);
+        if (!takes_value(name)) return bad_usage("unknown option '%s'", name);
         const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-        if (!value) return brg_bench_bad_usage("%s needs a value", name);
-        int rc = apply_option(o, name, value);
-        if (rc) return rc;
+        if (!value) return bad_usage("%s needs a value", name);
+        if (apply_option(o, name, value)) return 2;
     }
     return 0;
 }
@@ -233,21 +220,21 @@ static int finish_options(brg_bench_options *o)
     o->warmup = o->size != BRG_BENCH_HUGE;
     if (o->size != BRG_BENCH_HUGE) {
         if (o->repeat < 3)
-            return brg_bench_bad_usage("--repeat: expected at least 3 (1 and 2 only with --suite huge)");
+            return bad_usage("--repeat: expected at least 3 (1 and 2 only with --suite huge)");
         if (o->rounds == 0) /* not given: the suite's, at most one a run */
             o->rounds = o->size != BRG_BENCH_SMALL ? 1
                         : o->repeat < QUICK_ROUNDS ? o->repeat : QUICK_ROUNDS;
         if (o->rounds > o->repeat)
-            return brg_bench_bad_usage("--rounds %d: at most --repeat (%d), one timed run a round "
-                                       "or more", o->rounds, o->repeat);
+            return bad_usage("--rounds %d: at most --repeat (%d), one timed run a round or more",
+                             o->rounds, o->repeat);
         return 0;
     }
-    if (o->rounds > 1) return brg_bench_bad_usage("--rounds: the huge suite runs one round");
+    if (o->rounds > 1) return bad_usage("--rounds: the huge suite runs one round");
     o->rounds = 1;
-    if (o->n_workloads == 0) brg_bench_add_list(o->workloads, &o->n_workloads, "cosine_topk", "--suite");
+    if (o->n_workloads == 0) add_list(o->workloads, &o->n_workloads, "cosine_topk", "--suite");
     for (int i = 0; i < o->n_workloads; i++)
         if (strcmp(o->workloads[i], "cosine_topk") != 0)
-            return brg_bench_bad_usage("--suite huge runs cosine_topk only, not %s", o->workloads[i]);
+            return bad_usage("--suite huge runs cosine_topk only, not %s", o->workloads[i]);
     if (!o->repeat_set) o->repeat = 1;
     if (o->workspace_bytes == 0) o->workspace_bytes = HUGE_WORKSPACE;
     return 0;
@@ -262,10 +249,9 @@ int brg_bench_parse_options(int argc, char **argv, brg_bench_options *o,
     int rc = parse_args(argc, argv, o);
     for (int i = 0; rc == 0 && i < o->n_workloads; i++)
         if (known_workload && !known_workload(o->workloads[i]))
-            rc = brg_bench_bad_usage("--workload: unknown workload '%s' (known: sleep, "
-                                     "prime_heavy, prime_range, file_write, big_alloc, "
-                                     "mean_chunks, dispatch, mean_rows, cosine_topk)",
-                                     o->workloads[i]);
+            rc = bad_usage("--workload: unknown workload '%s' (known: sleep, prime_heavy, "
+                           "prime_range, file_write, big_alloc, mean_chunks, dispatch, "
+                           "mean_rows, cosine_topk)", o->workloads[i]);
     if (rc == 0) rc = finish_options(o);
     return rc;
 }

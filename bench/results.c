@@ -29,6 +29,18 @@ brg_status brg_bench_results_add(brg_bench_results *all, const brg_bench_result 
     return BRG_OK;
 }
 
+brg_bench_result brg_bench_result_new(const char *workload, const brg_bench_params *params,
+                                      const char *runner)
+{
+    brg_bench_result r = {.workload = workload, .outcome = BRG_BENCH_MEASURED, .check = "skipped",
+                          .seconds = NAN, .seconds_min = NAN, .seconds_max = NAN, .gbs = NAN,
+                          .gflops = NAN, .fraction_of_limit = NAN, .peak_bytes = -1,
+                          .sgemm_seconds = NAN};
+    if (params) r.params = *params;
+    snprintf(r.runner, sizeof r.runner, "%s", runner);
+    return r;
+}
+
 void brg_bench_results_free(brg_bench_results *all)
 {
     free(all->items);
@@ -97,7 +109,7 @@ static int same_text(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
-int brg_bench_same_result(const brg_bench_result *a, const brg_bench_result *b)
+static int same_result(const brg_bench_result *a, const brg_bench_result *b)
 {
     if (!same_text(a->workload, b->workload) || strcmp(a->runner, b->runner) != 0) return 0;
     char pa[1024], pb[1024];
@@ -134,7 +146,7 @@ const brg_bench_result *brg_bench_results_find(const brg_bench_results *all,
                                                const brg_bench_result *r)
 {
     for (size_t i = 0; i < all->count; i++)
-        if (brg_bench_same_result(&all->items[i], r)) return &all->items[i];
+        if (same_result(&all->items[i], r)) return &all->items[i];
     return NULL;
 }
 
