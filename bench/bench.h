@@ -166,6 +166,8 @@ void brg_bench_touch(void *p, size_t bytes);
  * and wait4 report) and read it (bytes, -1 unknown). */
 int brg_bench_hwm_reset(void);
 int64_t brg_bench_hwm_bytes(void);
+/* bytes of host memory on a 64-byte boundary (free() it); NULL when out. */
+void *brg_bench_alloc(size_t bytes);
 int brg_bench_online_cores(void);
 int brg_bench_threads(void);         /* BRIGADE_NUM_THREADS, else online cores */
 /* Available host memory in bytes (brg_device_memory of "cpu"); 0 unknown. */

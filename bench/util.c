@@ -52,6 +52,11 @@ int64_t brg_bench_hwm_bytes(void)
     return kb >= 0 ? (int64_t)kb * 1024 : -1;
 }
 
+void *brg_bench_alloc(size_t bytes)
+{
+    return aligned_alloc(64, bytes ? (bytes + 63) / 64 * 64 : 64);
+}
+
 int brg_bench_online_cores(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
