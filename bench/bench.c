@@ -26,6 +26,14 @@ static int known_workload(const char *name)
     return 0;
 }
 
+static void free_cases(brg_bench_case *cases, int count)
+{
+    for (int i = 0; i < count; i++) {
+        if (cases[i].ops->release) cases[i].ops->release(&cases[i]);
+        free(cases[i].impl);
+    }
+}
+
 static int plan_all(const brg_bench_options *o, brg_bench_case *cases, int *count)
 {
     *count = 0;
@@ -37,7 +45,6 @@ static int plan_all(const brg_bench_options *o, brg_bench_case *cases, int *coun
                                                       BRG_BENCH_MAX_CASES) : BRG_OK;
         if (st != BRG_OK) {
             fprintf(stderr, "bench: planning %s: %s\n", workloads[i]->name, brg_status_str(st));
-            for (int k = 0; k < *count; k++) cases[k].ops->destroy(&cases[k]);
             return -1;
         }
     }
@@ -98,59 +105,23 @@ static int pass_devices(const brg_bench_runner *r)
     return !r->is_pool;
 }
 
-/* A fresh plan of the same cases for another round of the last pass, which
- * destroyed the previous round's (their host data would otherwise stay
- * resident for the whole pass). What a case learnt in earlier rounds (the
- * sequential median, the CPU reference) carries over. */
-static int replan(const brg_bench_options *o, const brg_bench_case *old, int n_old,
-                  brg_bench_case *fresh)
-{
-    int n = 0;
-    if (plan_all(o, fresh, &n) != 0) return -1;
-    for (int i = 0; i < n; i++) {
-        char a[512], b[512];
-        brg_bench_params_format(&old[i].params, " ", a, sizeof a);
-        brg_bench_params_format(&fresh[i].params, " ", b, sizeof b);
-        if (n != n_old || strcmp(old[i].workload, fresh[i].workload) != 0 || strcmp(a, b) != 0) {
-            for (int k = 0; k < n; k++) fresh[k].ops->destroy(&fresh[k]);
-            fputs("bench: a round planned different cases; the results stop here\n", stderr);
-            return -1;
-        }
-        fresh[i].seq_seconds = old[i].seq_seconds;
-        fresh[i].ref_done = old[i].ref_done;
-        fresh[i].ref_seconds = old[i].ref_seconds;
-        memcpy(fresh[i].ref_note, old[i].ref_note, sizeof fresh[i].ref_note);
-    }
-    return 0;
-}
-
 /* One pass (the runners `want` accepts) in o->rounds rounds: every case on
  * every runner, then again, so that each result's timed runs are spread over
- * the pass (results.c). With last, each round destroys its cases and the
- * next one plans them again (into spare). The failures, or -1 when the
- * results cannot be stored (then, with last, every case is destroyed). */
+ * the pass (results.c). The failures, or -1 when the results cannot be
+ * stored. */
 static int measure_cases(const brg_bench_options *o, brg_bench_case *cases, int n_cases,
-                         brg_bench_case *spare, const brg_bench_runner *runners, int n_runners,
-                         brg_bench_runner_filter want, int last, brg_bench_results *all)
+                         const brg_bench_runner *runners, int n_runners,
+                         brg_bench_runner_filter want, brg_bench_results *all)
 {
     int failed = 0, rounds = o->rounds > 1 ? o->rounds : 1;
-    brg_bench_case *now = cases;
     for (int round = 0; round < rounds && failed >= 0; round++) {
-        if (round > 0 && last) {
-            brg_bench_case *next = now == cases ? spare : cases;
-            if (replan(o, now, n_cases, next) != 0) return -1;
-            now = next;
-        }
         brg_bench_progress_round(round + 1, rounds);
         for (int i = 0; i < n_cases && failed >= 0; i++) {
-            int f = brg_bench_measure_case(o, &now[i], runners, n_runners, want, last,
+            int f = brg_bench_measure_case(o, &cases[i], runners, n_runners, want,
                                            round == rounds - 1, all);
             failed = f < 0 ? -1 : failed + f;
-            for (int k = i + 1; f < 0 && last && k < n_cases; k++) now[k].ops->destroy(&now[k]);
         }
     }
-    if (last && now != cases) /* the caller's array: its impl are freed, the rest kept */
-        memcpy(cases, now, (size_t)n_cases * sizeof *cases);
     return failed;
 }
 
@@ -160,7 +131,6 @@ typedef struct bench_state {
     brg_bench_runner runners[BRG_BENCH_MAX_RUNNERS];
     int n_runners;
     brg_bench_case cases[BRG_BENCH_MAX_CASES];
-    brg_bench_case spare[BRG_BENCH_MAX_CASES]; /* the next round's plan (measure_cases) */
     int n_cases;
     brg_bench_results results;
 } bench_state;
@@ -170,14 +140,14 @@ typedef struct bench_state {
  *      no OpenMP lives in the process (a process pool may fork);
  *   2. the OpenMP pool (libgomp starts here; no process pool runs after);
  *   3. the GPU runners, opened only now, and the other devices.
- * Each case is planned once and destroyed after its last pass. */
+ * Each case is planned once; its host data lives while it is measured. */
 static int run(bench_state *b)
 {
     const brg_bench_options *o = &b->opts;
     brg_bench_machine *m = &b->machine;
     int rc = brg_bench_open_runners(o, b->runners, &b->n_runners);
     if (rc) return rc;
-    if (plan_all(o, b->cases, &b->n_cases) != 0) return 1;
+    if (plan_all(o, b->cases, &b->n_cases) != 0) return 1; /* main frees them */
     int total = 0, rounds = o->rounds > 1 ? o->rounds : 1;
     for (int i = 0; i < b->n_cases; i++) /* every pass: the filters split the runners */
         total += brg_bench_count_runs(&b->cases[i], b->runners, b->n_runners, NULL) * rounds;
@@ -196,9 +166,9 @@ static int run(bench_state *b)
         printf("rounds: %d (each pass runs every case %d times, set up and warmed up anew; a "
                "row is all its runs, printed after the last)\n\n", o->rounds, o->rounds);
     brg_bench_print_header(stdout);
-    int failed = 0, p = 0;
+    int failed = 0;
     const brg_bench_runner_filter passes[] = {pass_pools, pass_openmp, pass_devices};
-    for (; p < 3 && failed >= 0; p++) {
+    for (int p = 0; p < 3 && failed >= 0; p++) {
         if (p == 2) {
             if (had_probe) m->read_probe = brg_bench_read_probe_new(o, m->threads);
             brg_bench_progress(o, "opening the GPU runners");
@@ -211,12 +181,10 @@ static int run(bench_state *b)
             brg_bench_print_devices(stdout, b->runners, b->n_runners);
             brg_bench_print_header(stdout);
         }
-        int f = measure_cases(o, b->cases, b->n_cases, b->spare, b->runners, b->n_runners,
-                              passes[p], p == 2, &b->results);
+        int f = measure_cases(o, b->cases, b->n_cases, b->runners, b->n_runners, passes[p],
+                              &b->results);
         failed = f < 0 ? -1 : failed + f;
     }
-    for (int i = 0; p < 3 && i < b->n_cases; i++) /* the last pass, which does it, did not run */
-        b->cases[i].ops->destroy(&b->cases[i]);
     brg_bench_progress_clear();
     if (record_unavailable(b->runners, b->n_runners, &b->results) != 0) failed = -1;
     if (failed >= 0) brg_bench_print_summary(stdout, &b->results);
@@ -263,6 +231,7 @@ int main(int argc, char **argv)
         rc = run(b);
     }
     brg_bench_close_runners(b->runners, b->n_runners);
+    free_cases(b->cases, b->n_cases);
     brg_bench_results_free(&b->results);
     free(b);
     return rc;

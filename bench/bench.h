@@ -220,7 +220,9 @@ typedef struct brg_bench_case_i {
      * timed run, and its fraction is the median of the pairs' ratios: on a
      * shared machine the load changes within a second; a pair sees one load. */
     brg_status (*reference_once)(brg_bench_case *c, double *seconds);
-    void (*destroy)(brg_bench_case *c);  /* host data and impl; NULL impl is fine */
+    /* Optional. Free what prepare made (prepare may run again); impl stays
+     * (the driver frees it). */
+    void (*release)(brg_bench_case *c);
 } brg_bench_case_i;
 
 struct brg_bench_case {
@@ -239,7 +241,7 @@ struct brg_bench_case {
     char ref_note[BRG_BENCH_REASON_LEN];
     int64_t note_items;              /* > 0: each result's note gives seconds per item */
     char note[BRG_BENCH_REASON_LEN]; /* set by setup for the results (e.g. scaled down) */
-    void *impl;                      /* the workload's private part */
+    void *impl;                      /* the workload's private part, malloc'd */
 };
 
 typedef struct brg_bench_workload {
@@ -345,14 +347,14 @@ int brg_bench_write_report(const char *dir, const brg_bench_machine *m,
 /* ---- measuring (measure.c) ------------------------------------------------------ */
 
 /* Prepare case c, measure it on every available runner that `want` accepts
- * (NULL: all) and that applies to it, and merge one result per runner and
- * variant into all; with final_round, print the merged results; with last,
- * destroy the case. The failed checks and errors; -1 when the results
- * cannot be stored. */
+ * (NULL: all) and that applies to it, merge one result per runner and
+ * variant into all, and release the case's host data; with final_round,
+ * print the merged results. The failed checks and errors; -1 when the
+ * results cannot be stored. */
 typedef int (*brg_bench_runner_filter)(const brg_bench_runner *r);
 int brg_bench_measure_case(const brg_bench_options *opts, brg_bench_case *c,
                            const brg_bench_runner *runners, int n_runners,
-                           brg_bench_runner_filter want, int last, int final_round,
+                           brg_bench_runner_filter want, int final_round,
                            brg_bench_results *all);
 /* How many results brg_bench_measure_case would make (a deferred GPU
  * runner counts as one), for the progress line. */

@@ -152,20 +152,18 @@ static brg_status mean_verify(const brg_bench_case *c, void *state, int *pass, c
     return st;
 }
 
-static void mean_destroy(brg_bench_case *c)
+static void mean_release(brg_bench_case *c)
 {
     mean_case *mc = c->impl;
-    if (!mc) return;
     free(mc->x);
     free(mc->want);
     free(mc->mean_abs);
-    free(mc);
-    c->impl = NULL;
+    mc->x = mc->want = mc->mean_abs = NULL;
 }
 
 static const brg_bench_case_i mean_case_i = {
     .prepare = mean_prepare, .setup = mean_setup,       .run = mean_run,
-    .verify = mean_verify,   .teardown = mean_teardown, .destroy = mean_destroy,
+    .verify = mean_verify,   .teardown = mean_teardown, .release = mean_release,
 };
 
 /* --scale shrinks the element count and keeps n (rows or chunks): the

@@ -357,7 +357,7 @@ static int prepare(const brg_bench_options *opts, brg_bench_case *c, brg_bench_r
 
 int brg_bench_measure_case(const brg_bench_options *opts, brg_bench_case *c,
                            const brg_bench_runner *runners, int n_runners,
-                           brg_bench_runner_filter want, int last, int final_round,
+                           brg_bench_runner_filter want, int final_round,
                            brg_bench_results *all)
 {
     int failed = 0, any = 0, cpu = 0;
@@ -392,6 +392,6 @@ int brg_bench_measure_case(const brg_bench_options *opts, brg_bench_case *c,
             failed = f < 0 ? -1 : failed + f;
         }
     }
-    if (last) c->ops->destroy(c);
+    if (c->ops->release) c->ops->release(c); /* one case's data resident at a time */
     return failed;
 }

@@ -149,12 +149,6 @@ static brg_status part1_verify(const brg_bench_case *c, void *state, int *pass, 
     return BRG_OK;
 }
 
-static void part1_destroy(brg_bench_case *c)
-{
-    free(c->impl);
-    c->impl = NULL;
-}
-
 /* The time a perfect run takes on `workers` workers. Waiting tasks: the
  * waits in ceil(n / workers) rounds. CPU-bound ones: the sequential time
  * spread over min(workers, cores) cores (fraction = parallel efficiency). */
@@ -170,7 +164,7 @@ static double part1_ideal(const brg_bench_case *c, int workers, double seq)
 static const brg_bench_case_i part1_i = {
     .prepare = part1_prepare, .setup = part1_setup,   .setup_pool = part1_setup_pool,
     .ideal_seconds = part1_ideal, .run = part1_run,   .verify = part1_verify,
-    .teardown = part1_teardown,   .destroy = part1_destroy,
+    .teardown = part1_teardown,
 };
 
 /* Cases that run on pools only: mean_chunks, whose device form is the
@@ -179,7 +173,7 @@ static const brg_bench_case_i part1_i = {
  * over the read ceiling), dispatch reports ns per item. */
 static const brg_bench_case_i pools_only_i = {
     .prepare = part1_prepare, .setup_pool = part1_setup_pool, .run = part1_run,
-    .verify = part1_verify,   .teardown = part1_teardown,     .destroy = part1_destroy,
+    .verify = part1_verify,   .teardown = part1_teardown,
 };
 
 static int64_t scaled(int64_t v, double scale)

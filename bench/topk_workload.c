@@ -360,17 +360,18 @@ static brg_status topk_reference_once(brg_bench_case *c, double *seconds)
     return BRG_OK;
 }
 
-static void topk_destroy(brg_bench_case *c)
+static void topk_release(brg_bench_case *c)
 {
     topk_case *tc = c->impl;
-    if (!tc) return;
     free(tc->q);
     free(tc->db);
     free(tc->db_norms);
     free(tc->want);
     free(tc->want_idx);
-    free(tc);
-    c->impl = NULL;
+    tc->q = tc->db = NULL;
+    tc->db_norms = NULL;
+    tc->want = NULL;
+    tc->want_idx = NULL;
 }
 
 static const brg_bench_case_i topk_case_i = {
@@ -378,7 +379,7 @@ static const brg_bench_case_i topk_case_i = {
     .setup = topk_setup,         .run = topk_run,
     .verify = topk_verify,       .teardown = topk_teardown,
     .device_peak = topk_device_peak, .reference = topk_reference,
-    .reference_once = topk_reference_once, .destroy = topk_destroy,
+    .reference_once = topk_reference_once, .release = topk_release,
 };
 
 /* ---- planning ------------------------------------------------------------- */
