@@ -35,7 +35,7 @@ enum {
  * long (measure.c). */
 #define BRG_BENCH_SETTLE_NS 300000000L
 
-/* ---- options (options.c) and progress (progress.c) ------------------------- */
+/* ---- options (options.c) and progress (output.c) --------------------------- */
 
 /* HUGE is --suite huge: only the 37 GiB cosine top-k case, no other sizes. */
 typedef enum brg_bench_size { BRG_BENCH_SMALL, BRG_BENCH_SEED, BRG_BENCH_HUGE } brg_bench_size;
@@ -78,7 +78,7 @@ void brg_bench_progress_round(int round, int rounds); /* shown when rounds > 1 *
 void brg_bench_progress_step(void);
 void brg_bench_progress_clear(void);
 
-/* ---- params: an ordered key/value list, the JSON "params" object (params.c) - */
+/* ---- params: an ordered key/value list, the JSON "params" object (results.c) */
 
 typedef struct brg_bench_param {
     const char *key;                 /* static storage */
@@ -325,7 +325,7 @@ const brg_bench_result *brg_bench_results_find(const brg_bench_results *all,
 brg_status brg_bench_results_merge(brg_bench_results *all, const brg_bench_result *r,
                                    size_t *index);
 
-/* ---- output: stdout (report.c, summary.c) and files (report.c) ----------------- */
+/* ---- output (output.c): stdout, and the files --------------------------------- */
 
 void brg_bench_print_machine(FILE *f, const brg_bench_machine *m, const brg_bench_runner *runners,
                              int n_runners);

@@ -1,18 +1,82 @@
-/* The output: the machine block and the results table on stdout, the JSON
- * document of design.md section 8 (--json), one CSV row per result (--csv),
- * and --report. A value that does not apply (NAN, -1) is JSON null and an
- * empty CSV field. */
+/* The output: the progress line on stderr; the machine block, the results
+ * table and the summary on stdout; the JSON document of design.md section 8
+ * (--json), one CSV row per result (--csv), and --report. A value that does
+ * not apply (NAN, -1) is JSON null and an empty CSV field. */
 #include "bench.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "commit.h" /* BRIGADE_BENCH_COMMIT, made at build time */
 
 #define MIB ((size_t)1 << 20)
+
+/* ---- progress ----------------------------------------------------------------
+ * One line on stderr, rewritten in place ("\r" and erase-to-end-of-line): what
+ * runs now, how many measurements are done, and the time left: the mean time
+ * per finished measurement times those left, crude when sizes differ (the
+ * seed suite's span five orders of magnitude), so "~" and only after the
+ * first. Only on a terminal and without --quiet; anything else printed
+ * clears it first, so the results and the line never share a row. */
+
+static struct {
+    int active;                      /* a line is on the terminal now */
+    int total, done, round, rounds;
+    double start;
+} prog;
+
+void brg_bench_progress_plan(int total)
+{
+    prog.total = total;
+    prog.done = 0;
+    prog.start = brg_bench_now();
+}
+
+void brg_bench_progress_round(int round, int rounds)
+{
+    prog.round = round;
+    prog.rounds = rounds;
+}
+
+void brg_bench_progress_step(void)
+{
+    prog.done++;
+}
+
+void brg_bench_progress_clear(void)
+{
+    if (prog.active) fputs("\r\033[K", stderr);
+    fflush(stderr);
+    prog.active = 0;
+}
+
+void brg_bench_progress(const brg_bench_options *opts, const char *fmt, ...)
+{
+    if (!opts->progress) return;
+    char msg[512], eta[64] = "", round[32] = "", left[32] = "";
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    double s = (brg_bench_now() - prog.start) / (prog.done ? prog.done : 1) *
+               (prog.total - prog.done);
+    if (prog.rounds > 1) snprintf(round, sizeof round, ", round %d/%d", prog.round, prog.rounds);
+    if (prog.done > 0 && prog.total > prog.done)
+        snprintf(left, sizeof left, s >= 3600 ? ", ETA ~%dh%02dm" : ", ETA ~%dm%02ds",
+                 (int)(s >= 3600 ? s / 3600 : s / 60), (int)(s >= 3600 ? s / 60 : s) % 60);
+    if (prog.total > 0)
+        snprintf(eta, sizeof eta, " [%d/%d%s%s]", prog.done, prog.total, round, left);
+    fflush(stdout);
+    /* One row of an 80-column terminal or wider: a long message is cut. */
+    size_t room = 78 > strlen(eta) + 8 ? 78 - strlen(eta) - 8 : 0;
+    fprintf(stderr, "\r\033[Kbench%s: %.*s", eta, (int)room, msg);
+    fflush(stderr);
+    prog.active = 1;
+}
 
 /* ---- text ------------------------------------------------------------------- */
 
@@ -113,6 +177,102 @@ void brg_bench_print_result(FILE *f, const brg_bench_result *r)
         print_number(f, 8, -1, r->fraction_of_limit);
         fprintf(f, "  %s\n", r->check);
         if (r->note[0]) fprintf(f, "%*s  %s\n", W_WORKLOAD, "", r->note);
+    }
+    fflush(f);
+}
+
+/* ---- the summary -------------------------------------------------------------
+ * The results grouped the way the tutorial's tables are, one row per workload
+ * and parameter set, one column per runner (a case's variant, such as cosine
+ * top-k's path, makes a column of its own). scripts/bench-report groups them
+ * the same way. */
+
+enum { W_CELL = 15, W_CASE = 34, MAX_COLUMNS = 16, COLUMN = BRG_BENCH_NAME_LEN + 16 };
+
+/* "k=v k=v" of the params that define the case: not "workers" and "path",
+ * which say how a runner ran. */
+static void group_params(const brg_bench_result *r, char *buf, size_t cap)
+{
+    brg_bench_params q = {0};
+    for (int i = 0; i < r->params.count; i++)
+        if (strcmp(r->params.items[i].key, "workers") && strcmp(r->params.items[i].key, "path"))
+            q.items[q.count++] = r->params.items[i];
+    brg_bench_params_format(&q, " ", buf, cap);
+}
+
+static int same_group(const brg_bench_result *a, const brg_bench_result *b)
+{
+    if (!a->workload || !b->workload || strcmp(a->workload, b->workload) != 0) return 0;
+    char x[256], y[256];
+    group_params(a, x, sizeof x);
+    group_params(b, y, sizeof y);
+    return strcmp(x, y) == 0;
+}
+
+/* r's column in cols, added when add and there is room; -1 when not there.
+ * A column is the runner, and its path when it has one ("cuda:0 index"). */
+static int column_of(char cols[][COLUMN], int *n, const brg_bench_result *r, int add)
+{
+    char name[COLUMN];
+    snprintf(name, sizeof name, "%s", r->runner);
+    for (int i = 0; i < r->params.count; i++)
+        if (strcmp(r->params.items[i].key, "path") == 0)
+            snprintf(name, sizeof name, "%s %s", r->runner, r->params.items[i].str);
+    for (int i = 0; i < *n; i++)
+        if (strcmp(cols[i], name) == 0) return i;
+    if (!add || *n == MAX_COLUMNS) return -1;
+    memcpy(cols[*n], name, sizeof name);
+    return (*n)++;
+}
+
+/* "0.2120 x1.95", "n/a", "skipped", "error", "FAIL" or "-" */
+static void cell(const brg_bench_result *r, double seq, char *buf, size_t cap)
+{
+    if (!r)
+        snprintf(buf, cap, "-");
+    else if (r->outcome == BRG_BENCH_SKIPPED)
+        snprintf(buf, cap, strncmp(r->reason, "not applicable", 14) == 0 ? "n/a" : "skipped");
+    else if (r->outcome == BRG_BENCH_ERROR || strcmp(r->check, "fail") == 0)
+        snprintf(buf, cap, r->outcome == BRG_BENCH_ERROR ? "error" : "FAIL");
+    else if (seq > 0)
+        snprintf(buf, cap, "%.4g x%.3g", r->seconds, seq / r->seconds);
+    else
+        snprintf(buf, cap, "%.4g", r->seconds);
+}
+
+void brg_bench_print_summary(FILE *f, const brg_bench_results *all)
+{
+    char cols[MAX_COLUMNS][COLUMN], params[256], text[64];
+    int n = 0;
+    for (size_t i = 0; i < all->count; i++)
+        if (all->items[i].workload) column_of(cols, &n, &all->items[i], 1);
+    if (n == 0) return;
+    fputs("\nSummary: median seconds, and xN = speed-up against the sequential pool\n", f);
+    fprintf(f, "%-*s %-*s", W_WORKLOAD, "workload", W_CASE, "params");
+    for (int c = 0; c < n; c++) fprintf(f, " %*s", W_CELL, cols[c]);
+    fputc('\n', f);
+    for (size_t i = 0; i < all->count; i++) {
+        const brg_bench_result *r = &all->items[i], *row[MAX_COLUMNS] = {NULL};
+        size_t first = 0;
+        while (first < i && !same_group(&all->items[first], r)) first++;
+        if (!r->workload || first != i) continue; /* a row per group, at its first result */
+        double seq = NAN;
+        for (size_t k = i; k < all->count; k++) {
+            const brg_bench_result *q = &all->items[k];
+            if (!same_group(q, r)) continue;
+            int c = column_of(cols, &n, q, 0);
+            if (c >= 0 && !row[c]) row[c] = q;
+            if (isnan(seq) && strcmp(q->runner, "sequential") == 0 &&
+                q->outcome == BRG_BENCH_MEASURED)
+                seq = q->seconds;
+        }
+        group_params(r, params, sizeof params);
+        fprintf(f, "%-*s %-*s", W_WORKLOAD, r->workload, W_CASE, params);
+        for (int c = 0; c < n; c++) {
+            cell(row[c], seq, text, sizeof text);
+            fprintf(f, " %*s", W_CELL, text);
+        }
+        fputc('\n', f);
     }
     fflush(f);
 }
