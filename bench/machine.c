@@ -130,14 +130,6 @@ static int probe_runs(brg_bench_probe *p, double *median, double *best)
     return 1;
 }
 
-/* Pages must be written before they are read: an untouched buffer maps the
- * shared zero page and its "reads" hit the cache. */
-static void touch_range(int64_t begin, int64_t end, void *ctx)
-{
-    double *x = ctx;
-    for (int64_t i = begin; i < end; i++) x[i] = (double)(i & 1023);
-}
-
 brg_bench_probe *brg_bench_read_probe_new(const brg_bench_options *opts, int threads)
 {
     size_t bytes = ceiling_bytes(opts, brg_bench_host_available());
@@ -149,9 +141,11 @@ brg_bench_probe *brg_bench_read_probe_new(const brg_bench_options *opts, int thr
         p->slices = (int64_t)threads * SLICES_PER_THREAD;
         p->sums = calloc((size_t)p->slices, sizeof *p->sums);
     }
+    /* Pages must be written before they are read: an untouched buffer maps
+     * the shared zero page and its "reads" hit the cache. */
     brg_pool_options o = {.kind = BRG_POOL_THREADS, .workers = threads};
     if (!p || !p->buffer || !p->sums ||
-        brg_bench_parallel((int64_t)(bytes / sizeof(double)), touch_range, p->buffer) != BRG_OK ||
+        brg_bench_fill(p->buffer, BRG_F64, (int64_t)(bytes / sizeof(double)), 14) != BRG_OK ||
         brg_pool_create(&o, &p->pool) != BRG_OK) {
         fprintf(stderr, "bench: mem_read_gbs not measured: no %zu MiB buffer or %d threads\n",
                 bytes / MIB, threads);
