@@ -208,8 +208,6 @@ typedef struct brg_bench_case_i {
     brg_status (*verify)(const brg_bench_case *c, void *state, int *pass, char *detail,
                          size_t cap);
     void (*teardown)(void *state);
-    /* Optional (NULL: c->device_bytes). A device runner's peak_bytes. */
-    int64_t (*device_peak)(const brg_bench_case *c, void *state);
     /* Optional. A compute-bound case's CPU reference (a plain OpenBLAS
      * sgemm): its median seconds, once per case; note says how. The cpu
      * runner's fraction_of_limit is reference seconds / its median. */
@@ -230,7 +228,7 @@ struct brg_bench_case {
     const brg_bench_case_i *ops;
     brg_bench_params params;
     size_t host_bytes;               /* host memory prepare needs */
-    size_t device_bytes;             /* device memory setup allocates */
+    size_t device_bytes;             /* device memory setup needs: a device's peak_bytes */
     size_t read_bytes;               /* bytes one run reads: the GB/s numerator */
     double flops;                    /* per run; 0: gflops is null */
     const char *variant_key;         /* params key of the variant names ("path") */

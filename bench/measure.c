@@ -118,16 +118,13 @@ static brg_status time_case(const brg_bench_options *opts, brg_bench_case *c, vo
     return BRG_OK;
 }
 
-/* Device runners: the case's own estimate, else the bytes of its tensors.
- * The host: the resident high-water mark since just before setup
+/* Device runners: the case's estimate of its device memory. The host: the resident high-water mark since just before setup
  * (hwm_reset), else the process's peak so far (ru_maxrss, KiB on Linux). A
  * process pool's workers are children: their largest peak (RUSAGE_CHILDREN,
  * over every child reaped so far, so an upper bound) counts when larger. */
-static int64_t peak_bytes(const brg_bench_case *c, void *state, const brg_bench_runner *run,
-                          int hwm_reset)
+static int64_t peak_bytes(const brg_bench_case *c, const brg_bench_runner *run, int hwm_reset)
 {
-    if (!on_host(run))
-        return c->ops->device_peak ? c->ops->device_peak(c, state) : (int64_t)c->device_bytes;
+    if (!on_host(run)) return (int64_t)c->device_bytes;
     int64_t peak = hwm_reset ? brg_bench_hwm_bytes() : -1;
     struct rusage ru;
     if (peak < 0 && getrusage(RUSAGE_SELF, &ru) == 0) peak = (int64_t)ru.ru_maxrss * 1024;
@@ -220,7 +217,7 @@ static void measure_on(const brg_bench_options *opts, brg_bench_case *c,
             snprintf(r->base_note, sizeof r->base_note, "%s", c->note);
         r->note_items = c->note_items;
         brg_bench_result_finish(r);
-        r->peak_bytes = peak_bytes(c, state, run, hwm_reset);
+        r->peak_bytes = peak_bytes(c, run, hwm_reset);
         st = opts->check ? c->ops->verify(c, state, &pass, detail, sizeof detail) : BRG_OK;
         if (st != BRG_OK)
             set_reason(r, BRG_BENCH_ERROR, "check: %s: %s", brg_status_str(st), failure_text(st));

@@ -1,13 +1,10 @@
 /* Workload cosine_topk: the tutorial's Part 3, the k = 3 database rows most
- * similar (cosine) to each of nq queries, at the tutorial's sizes.
- *
- * Timed: the one-call helper brg_cosine_topk_f32 on host arrays (path=host,
- * every runner: what a user calls), and on GPU runners also brg_index_search
- * on a prepared index, the database resident on the device and the queries
- * staged by the call (path=index). The reference is a plain OpenBLAS sgemm
- * of the same shape on the same data, which builds the whole nq x nb score
- * matrix that top-k avoids: fraction_of_limit is its time over ours. The
- * oracle ranks sampled queries in long double. */
+ * similar (cosine) to each of nq queries, at the tutorial's sizes. Timed: the
+ * one-call brg_cosine_topk_f32 on host arrays (path=host, every runner), and
+ * on GPU runners also brg_index_search on a prepared index, the database
+ * resident on the device (path=index). The reference is a plain OpenBLAS
+ * sgemm of the same shape, which builds the whole nq x nb score matrix that
+ * top-k avoids: fraction_of_limit is its time over ours (docs/bench.md). */
 #include "bench.h"
 
 #include <cblas.h>
@@ -15,10 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The tutorial's Part 3 sizes (nb, dim, nq) and the smallest --size that
- * runs each (HUGE: only the huge suite). The third (2e11 flops) alone took
- * 70 s of the quick suite on the 2-core machine, so it and the larger ones
- * are --size seed. */
+/* The tutorial's sizes (nb, dim, nq) and the smallest --size that runs each
+ * (HUGE: only that suite). The third alone took 70 s of the quick suite on
+ * the 2-core machine, so it and the larger ones are --size seed. */
 static const struct {
     int64_t nb, dim, nq;
     brg_bench_size min_size;
@@ -35,16 +31,13 @@ enum {
     PATH_INDEX = 1                /* variant 0 is path=host */
 };
 
-/* The oracle's cost per case: sampled queries x nb x dim multiply-adds stay
- * under this: 200 queries for the 1e8-value databases, every query (up to
- * 1000) for the small ones. */
-#define CHECK_MAX_MACS 2e10
+#define CHECK_MAX_MACS 2e10       /* the oracle's sampled queries x nb x dim, at most */
 #define CHECK_TOL 1e-5            /* the project's rule for scores */
 #define MIB ((size_t)1 << 20)
 #define GIB ((size_t)1 << 30)
 /* Pair each cpu top-k run with an sgemm (bench.h) when the sgemm's whole
- * output is at most this: the quick suite's two shapes. The larger ones run
- * for seconds, long enough to average the machine's drift. */
+ * output is at most this (the quick suite's shapes); larger ones run for
+ * seconds, long enough to average the machine's drift. */
 #define PAIRED_REFERENCE_MAX (256 * MIB)
 
 typedef struct topk_case {
@@ -64,7 +57,6 @@ typedef struct topk_state {
     brg_index *ix;                /* path=index */
     float *scores;                /* nq x k */
     int64_t *indices;
-    size_t free_before;           /* device free memory before setup; 0 unknown */
 } topk_state;
 
 /* ---- oracle -----------------------------------------------------------------
@@ -182,13 +174,12 @@ static void topk_teardown(void *state)
 static brg_status topk_setup(brg_bench_case *c, brg_device *dev, int variant, void **state)
 {
     const topk_case *tc = c->impl;
-    size_t n = (size_t)(tc->nq * tc->k), total = 0;
+    size_t n = (size_t)(tc->nq * tc->k);
     topk_state *s = calloc(1, sizeof *s);
     *state = s;
     if (!s) return BRG_ERR_OUT_OF_MEMORY;
     *s = (topk_state){.tc = tc, .dev = dev, .path = variant, .scores = malloc(n * sizeof(float)),
                       .indices = malloc(n * sizeof(int64_t))};
-    if (brg_device_memory(dev, &s->free_before, &total) != BRG_OK) s->free_before = 0;
     brg_status st = s->scores && s->indices ? BRG_OK : BRG_ERR_OUT_OF_MEMORY;
     if (st == BRG_OK) { /* first touch outside the clock */
         brg_bench_touch(s->scores, n * sizeof *s->scores);
@@ -212,29 +203,6 @@ static brg_status topk_run(void *state)
         return brg_index_search(s->ix, tc->q, tc->nq, tc->k, &o, s->scores, s->indices);
     return brg_cosine_topk_f32(s->dev, tc->q, tc->nq, tc->db, tc->nb, tc->dim, tc->k, &o,
                                s->scores, s->indices);
-}
-
-/* An estimate, not a measurement: the call frees its device memory before
- * it returns, so what it held is what stays resident (free memory before
- * setup - free memory now, at least the index's rows and norms: a small
- * index is lost in the driver's granularity, or on the emulator in the
- * host's noise) + what the call stages (queries, the database on
- * path=host, the results) + the workspace budget it may use at most. */
-static int64_t topk_device_peak(const brg_bench_case *c, void *state)
-{
-    const topk_case *tc = c->impl;
-    topk_state *s = state;
-    size_t free_now = 0, total = 0, resident = 0, rows = (size_t)(tc->nb * tc->dim) * 4;
-    if (s->free_before && brg_device_memory(s->dev, &free_now, &total) == BRG_OK &&
-        free_now < s->free_before)
-        resident = s->free_before - free_now;
-    if (s->path == PATH_INDEX && resident < rows + (size_t)tc->nb * 8)
-        resident = rows + (size_t)tc->nb * 8;
-    size_t staged = (size_t)(tc->nq * tc->dim) * 4 + (size_t)(tc->nq * tc->k) * 12 +
-                    (s->path == PATH_INDEX ? 0 : rows);
-    size_t budget = tc->workspace ? tc->workspace : s->free_before / 4 < GIB ? s->free_before / 4
-                                                                              : GIB;
-    return (int64_t)(resident + staged + budget);
 }
 
 /* The project's rule at every rank r of a sampled query: the index is a
@@ -378,7 +346,7 @@ static const brg_bench_case_i topk_case_i = {
     .prepare = topk_prepare,     .variants = topk_variants,
     .setup = topk_setup,         .run = topk_run,
     .verify = topk_verify,       .teardown = topk_teardown,
-    .device_peak = topk_device_peak, .reference = topk_reference,
+    .reference = topk_reference,
     .reference_once = topk_reference_once, .release = topk_release,
 };
 
