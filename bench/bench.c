@@ -89,42 +89,6 @@ static int record_unavailable(const brg_bench_runner *runners, int n, brg_bench_
     return 0;
 }
 
-/* The passes (see run). */
-static int pass_pools(const brg_bench_runner *r)
-{
-    return r->is_pool && r->pool_kind != BRG_POOL_OPENMP;
-}
-
-static int pass_openmp(const brg_bench_runner *r)
-{
-    return r->is_pool && r->pool_kind == BRG_POOL_OPENMP;
-}
-
-static int pass_devices(const brg_bench_runner *r)
-{
-    return !r->is_pool;
-}
-
-/* One pass (the runners `want` accepts) in o->rounds rounds: every case on
- * every runner, then again, so that each result's timed runs are spread over
- * the pass (results.c). The failures, or -1 when the results cannot be
- * stored. */
-static int measure_cases(const brg_bench_options *o, brg_bench_case *cases, int n_cases,
-                         const brg_bench_runner *runners, int n_runners,
-                         brg_bench_runner_filter want, brg_bench_results *all)
-{
-    int failed = 0, rounds = o->rounds > 1 ? o->rounds : 1;
-    for (int round = 0; round < rounds && failed >= 0; round++) {
-        brg_bench_progress_round(round + 1, rounds);
-        for (int i = 0; i < n_cases && failed >= 0; i++) {
-            int f = brg_bench_measure_case(o, &cases[i], runners, n_runners, want,
-                                           round == rounds - 1, all);
-            failed = f < 0 ? -1 : failed + f;
-        }
-    }
-    return failed;
-}
-
 typedef struct bench_state {
     brg_bench_options opts;
     brg_bench_machine machine;
@@ -148,9 +112,9 @@ static int run(bench_state *b)
     int rc = brg_bench_open_runners(o, b->runners, &b->n_runners);
     if (rc) return rc;
     if (plan_all(o, b->cases, &b->n_cases) != 0) return 1; /* main frees them */
-    int total = 0, rounds = o->rounds > 1 ? o->rounds : 1;
-    for (int i = 0; i < b->n_cases; i++) /* every pass: the filters split the runners */
-        total += brg_bench_count_runs(&b->cases[i], b->runners, b->n_runners, NULL) * rounds;
+    int total = 0;
+    for (int i = 0; i < b->n_cases; i++) /* every pass */
+        total += brg_bench_count_runs(&b->cases[i], b->runners, b->n_runners, -1) * o->rounds;
     brg_bench_progress_plan(total);
     brg_bench_machine_measure(o, m);
     brg_bench_progress_clear();
@@ -166,10 +130,9 @@ static int run(bench_state *b)
         printf("rounds: %d (each pass runs every case %d times, set up and warmed up anew; a "
                "row is all its runs, printed after the last)\n\n", o->rounds, o->rounds);
     brg_bench_print_header(stdout);
-    int failed = 0;
-    const brg_bench_runner_filter passes[] = {pass_pools, pass_openmp, pass_devices};
-    for (int p = 0; p < 3 && failed >= 0; p++) {
-        if (p == 2) {
+    int failed = 0, rounds = o->rounds > 1 ? o->rounds : 1;
+    for (int pass = 0; pass < 3 && failed >= 0; pass++) {
+        if (pass == 2) {
             if (had_probe) m->read_probe = brg_bench_read_probe_new(o, m->threads);
             brg_bench_progress(o, "opening the GPU runners");
             brg_bench_open_deferred(b->runners, &b->n_runners);
@@ -181,9 +144,16 @@ static int run(bench_state *b)
             brg_bench_print_devices(stdout, b->runners, b->n_runners);
             brg_bench_print_header(stdout);
         }
-        int f = measure_cases(o, b->cases, b->n_cases, b->runners, b->n_runners, passes[p],
-                              &b->results);
-        failed = f < 0 ? -1 : failed + f;
+        /* rounds: every case on every runner, then again, so that each
+         * result's timed runs are spread over the pass (results.c) */
+        for (int round = 0; round < rounds && failed >= 0; round++) {
+            brg_bench_progress_round(round + 1, rounds);
+            for (int i = 0; i < b->n_cases && failed >= 0; i++) {
+                int f = brg_bench_measure_case(o, &b->cases[i], b->runners, b->n_runners, pass,
+                                               round == rounds - 1, &b->results);
+                failed = f < 0 ? -1 : failed + f;
+            }
+        }
     }
     brg_bench_progress_clear();
     if (record_unavailable(b->runners, b->n_runners, &b->results) != 0) failed = -1;

@@ -344,19 +344,18 @@ int brg_bench_write_report(const char *dir, const brg_bench_machine *m,
 
 /* ---- measuring (measure.c) ------------------------------------------------------ */
 
-/* Prepare case c, measure it on every available runner that `want` accepts
- * (NULL: all) and that applies to it, merge one result per runner and
- * variant into all, and release the case's host data; with final_round,
- * print the merged results. The failed checks and errors; -1 when the
- * results cannot be stored. */
-typedef int (*brg_bench_runner_filter)(const brg_bench_runner *r);
+/* Prepare case c, measure it on every available runner of pass that applies
+ * to it, merge one result per runner and variant into all, and release the
+ * case's host data; with final_round, print the merged results. The passes
+ * (bench.c): 0 the sequential, thread and process pools, 1 the OpenMP pool,
+ * 2 the devices. The failed checks and errors; -1 when the results cannot be
+ * stored. */
 int brg_bench_measure_case(const brg_bench_options *opts, brg_bench_case *c,
-                           const brg_bench_runner *runners, int n_runners,
-                           brg_bench_runner_filter want, int final_round,
-                           brg_bench_results *all);
-/* How many results brg_bench_measure_case would make (a deferred GPU
- * runner counts as one), for the progress line. */
+                           const brg_bench_runner *runners, int n_runners, int pass,
+                           int final_round, brg_bench_results *all);
+/* How many results brg_bench_measure_case would make in pass (-1: all; a
+ * deferred GPU runner counts as one), for the progress line. */
 int brg_bench_count_runs(const brg_bench_case *c, const brg_bench_runner *runners, int n_runners,
-                         brg_bench_runner_filter want);
+                         int pass);
 
 #endif

@@ -251,12 +251,17 @@ static int record(brg_bench_results *all, const brg_bench_result *r, int final_r
     return r->outcome == BRG_BENCH_ERROR || strcmp(r->check, "fail") == 0;
 }
 
-/* run measures c in this pass: available, accepted by want, and a pool
- * runner only for a case with a pool form. */
-static int applies(const brg_bench_case *c, const brg_bench_runner *run,
-                   brg_bench_runner_filter want)
+/* The pass run runs in (brg_bench_measure_case). */
+static int in_pass(const brg_bench_runner *run, int pass)
 {
-    if (!run->available || (want && !want(run))) return 0;
+    return pass < 0 || pass == (!run->is_pool ? 2 : run->pool_kind == BRG_POOL_OPENMP);
+}
+
+/* run measures c in this pass: available, in the pass, and a pool runner
+ * only for a case with a pool form. */
+static int applies(const brg_bench_case *c, const brg_bench_runner *run, int pass)
+{
+    if (!run->available || !in_pass(run, pass)) return 0;
     return run->is_pool ? c->ops->setup_pool != NULL : c->ops->setup != NULL;
 }
 
@@ -317,14 +322,14 @@ static int measure_runner(const brg_bench_options *opts, brg_bench_case *c,
 }
 
 int brg_bench_count_runs(const brg_bench_case *c, const brg_bench_runner *runners, int n_runners,
-                         brg_bench_runner_filter want)
+                         int pass)
 {
     int n = 0;
     for (int i = 0; i < n_runners; i++) {
         const char *names[BRG_BENCH_MAX_VARIANTS] = {NULL};
-        if (runners[i].deferred && (!want || want(&runners[i])))
+        if (runners[i].deferred && in_pass(&runners[i], pass))
             n++;
-        else if (applies(c, &runners[i], want))
+        else if (applies(c, &runners[i], pass))
             n += variants(c, &runners[i], names);
     }
     return n;
@@ -354,13 +359,13 @@ static int prepare(const brg_bench_options *opts, brg_bench_case *c, brg_bench_r
 
 int brg_bench_measure_case(const brg_bench_options *opts, brg_bench_case *c,
                            const brg_bench_runner *runners, int n_runners,
-                           brg_bench_runner_filter want, int final_round,
+                           int pass, int final_round,
                            brg_bench_results *all)
 {
     int failed = 0, any = 0, cpu = 0;
     for (int i = 0; i < n_runners; i++) {
-        any |= applies(c, &runners[i], want);
-        cpu |= applies(c, &runners[i], want) && is_cpu(&runners[i]);
+        any |= applies(c, &runners[i], pass);
+        cpu |= applies(c, &runners[i], pass) && is_cpu(&runners[i]);
     }
     brg_bench_result proto = brg_bench_result_new(c->workload, &c->params, "");
     int ready = any && prepare(opts, c, &proto);
@@ -380,11 +385,11 @@ int brg_bench_measure_case(const brg_bench_options *opts, brg_bench_case *c,
         if (!isnan(c->ref_seconds)) nanosleep(&(struct timespec){0, BRG_BENCH_SETTLE_NS}, NULL);
     }
     /* The sequential pool first: the others' fractions need its median. */
-    for (int pass = 0; any && pass < 2 && failed >= 0; pass++) {
+    for (int seq_now = 1; any && seq_now >= 0 && failed >= 0; seq_now--) {
         for (int i = 0; i < n_runners && failed >= 0; i++) {
             const brg_bench_runner *run = &runners[i];
             int seq = run->is_pool && run->pool_kind == BRG_POOL_SEQUENTIAL;
-            if (seq != (pass == 0) || !applies(c, run, want)) continue;
+            if (seq != seq_now || !applies(c, run, pass)) continue;
             int f = measure_runner(opts, c, run, ready, &proto, final_round, all);
             failed = f < 0 ? -1 : failed + f;
         }
