@@ -51,31 +51,6 @@ static int plan_all(const brg_bench_options *o, brg_bench_case *cases, int *coun
     return 0;
 }
 
-/* The ceilings of the runners that have none yet: the CPU's (measured
- * once) for the cpu runner and the pools, a copy bandwidth per device. */
-static void measure_ceilings(const brg_bench_options *o, brg_bench_machine *m,
-                             brg_bench_runner *runners, int n_runners)
-{
-    for (int i = 0; i < n_runners; i++) {
-        brg_bench_runner *r = &runners[i];
-        if (!r->available) continue;
-        if (r->is_pool || brg_device_get_kind(r->dev) == BRG_DEVICE_CPU) {
-            r->mem_read_gbs = m->mem_read_gbs;
-            r->sgemm_gflops = m->sgemm_gflops;
-            if (!r->is_pool && !r->probe) { /* the cpu runner owns it from here */
-                r->probe = m->read_probe;
-                m->read_probe = NULL;
-            }
-        } else if (!r->ceiling_done) {
-            r->ceiling_done = 1;
-            if (o->size != BRG_BENCH_HUGE)
-                brg_bench_device_ceiling(o, r);
-            else /* no memory-bound workload; keep the device's memory for top-k */
-                r->mem_read_gbs = r->sgemm_gflops = NAN;
-        }
-    }
-}
-
 /* Runners not available: one row each, and in the JSON's not_measured. */
 static int record_unavailable(const brg_bench_runner *runners, int n, brg_bench_results *all)
 {
@@ -118,13 +93,7 @@ static int run(bench_state *b)
     brg_bench_progress_plan(total);
     brg_bench_machine_measure(o, m);
     brg_bench_progress_clear();
-    /* A fork copies the parent's page tables: with the probe's 1 GiB
-     * resident, each process-pool fork took 40 ms instead of 0.2 ms here.
-     * The pools run without it; the devices' pass makes a new one. */
-    int had_probe = m->read_probe != NULL;
-    brg_bench_probe_free(m->read_probe);
-    m->read_probe = NULL;
-    measure_ceilings(o, m, b->runners, b->n_runners);
+    brg_bench_ceilings(o, m, b->runners, b->n_runners, 0);
     brg_bench_print_machine(stdout, m, b->runners, b->n_runners);
     if (o->rounds > 1)
         printf("rounds: %d (each pass runs every case %d times, set up and warmed up anew; a "
@@ -133,12 +102,9 @@ static int run(bench_state *b)
     int failed = 0, rounds = o->rounds > 1 ? o->rounds : 1;
     for (int pass = 0; pass < 3 && failed >= 0; pass++) {
         if (pass == 2) {
-            if (had_probe) m->read_probe = brg_bench_read_probe_new(o, m->threads);
             brg_bench_progress(o, "opening the GPU runners");
             brg_bench_open_deferred(b->runners, &b->n_runners);
-            measure_ceilings(o, m, b->runners, b->n_runners);
-            brg_bench_probe_free(m->read_probe); /* no cpu runner took it */
-            m->read_probe = NULL;
+            brg_bench_ceilings(o, m, b->runners, b->n_runners, 1);
             brg_bench_progress_clear();
             fputs("\ndevices:\n", stdout);
             brg_bench_print_devices(stdout, b->runners, b->n_runners);

@@ -1,10 +1,8 @@
-/* Private to the bench executable (docs/bench.md).
- *
- * The bench is a table of workloads (bench.c). A workload plans its cases
- * for the chosen size; each case is one parameter set with a small interface
- * (prepare host data once, then set up, run, verify and tear down on each
- * runner). The driver (measure.c) owns everything around it: memory checks,
- * warm-up and timing, ceilings, the results. */
+/* Private to the bench executable (docs/bench.md). The bench is a table of
+ * workloads (bench.c); a workload plans its cases, each a parameter set with a
+ * small interface (prepare host data, then set up, run, verify and tear down
+ * on each runner); the driver (measure.c) does the memory checks, warm-up,
+ * timing, ceilings and results. */
 #ifndef BRG_BENCH_H
 #define BRG_BENCH_H
 
@@ -28,11 +26,9 @@ enum {
     BRG_BENCH_MAX_SAMPLES = BRG_BENCH_MAX_REPEAT + BRG_BENCH_MAX_ROUNDS
 };
 
-/* After a threaded call, OpenBLAS's idle workers spin (sched_yield) for up
- * to 2^OPENBLAS_THREAD_TIMEOUT cycles (default 2^28, ~0.1 s) and take half
- * of a 2-core machine from whatever runs next: measured, a 22 ms top-k took
- * 45 ms right after its sgemm reference. The bench lets them sleep this
- * long (measure.c). */
+/* After a threaded call, OpenBLAS's idle workers spin for ~0.1 s and take
+ * half of a 2-core machine from what runs next (a 22 ms top-k took 45 ms
+ * right after its sgemm reference): the bench lets them settle this long. */
 #define BRG_BENCH_SETTLE_NS 300000000L
 
 /* ---- options (options.c) and progress (output.c) --------------------------- */
@@ -59,18 +55,16 @@ typedef struct brg_bench_options {
     const char *json_path, *csv_path, *report_dir;  /* NULL: not written */
 } brg_bench_options;
 
-/* Parse argv into *o (zeroed first, then the defaults and the suite's rules).
- * known_workload (NULL: any name) says whether a --workload name exists.
- * Returns 0, -1 for --help, or 2 for a bad command line (message on
- * brg_bench_usage_errors, NULL: stderr). bench.c handles --compare. */
+/* argv into *o, with the defaults and the suite's rules; known_workload
+ * (NULL: any) says whether a --workload exists. 0, -1 for --help, or 2 for a
+ * bad command line (message on brg_bench_usage_errors, NULL: stderr). */
 int brg_bench_parse_options(int argc, char **argv, brg_bench_options *o,
                             int (*known_workload)(const char *name));
 void brg_bench_usage(FILE *f);
 extern FILE *brg_bench_usage_errors;
 
-/* One progress line on stderr when opts->progress (a TTY, not --quiet),
- * rewritten in place; plan: the measurements to come; step: one finished;
- * clear: erase the line before printing anything else. */
+/* The progress line on stderr when opts->progress; plan: the measurements
+ * to come; step: one done; clear: erase it before printing anything else. */
 void brg_bench_progress(const brg_bench_options *opts, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void brg_bench_progress_plan(int total);
@@ -103,16 +97,15 @@ void brg_bench_params_format(const brg_bench_params *p, const char *sep, char *b
 
 /* ---- runners (runners.c) and the machine's ceilings (machine.c) ------------ */
 
-/* A ceiling that can be run once at a time, next to each timed run of a
- * memory-bound workload (measure.c): GB/s of one run, NAN when it fails. */
+/* A ceiling run once next to each timed run of a memory-bound workload:
+ * GB/s of one run, NAN when it fails. */
 typedef struct brg_bench_probe brg_bench_probe;
 double brg_bench_probe_gbs(brg_bench_probe *p);
 void brg_bench_probe_free(brg_bench_probe *p); /* NULL is fine */
 
-/* A device (dev) or a pool kind (is_pool: "sequential", "threads",
- * "processes", "openmp"). GPU runners are opened late (deferred), after
- * every process-pool map: the library refuses to fork once a GPU runtime
- * lives in the process (docs/pools.md). */
+/* A device (dev) or a pool kind (is_pool). GPU runners are opened late
+ * (deferred), after every process-pool map: the library refuses to fork once
+ * a GPU runtime lives in the process (docs/pools.md). */
 typedef struct brg_bench_runner {
     char spec[BRG_BENCH_NAME_LEN];   /* canonical device spec, pool kind, or what was asked */
     brg_device *dev;                 /* NULL until opened or when not available */
@@ -137,7 +130,6 @@ typedef struct brg_bench_machine {
     size_t mem_read_bytes;
     double sgemm_gflops, sgemm_best_gflops;
     int sgemm_n;
-    brg_bench_probe *read_probe;     /* the CPU read ceiling, handed to the cpu runner */
 } brg_bench_machine;
 
 /* The runners of opts: pools, cpu and emu ready, GPU specs deferred; one
@@ -150,20 +142,19 @@ void brg_bench_close_runners(brg_bench_runner *runners, int count);
 
 /* The CPU model, cores, and the CPU ceilings (read bandwidth, sgemm). */
 void brg_bench_machine_measure(const brg_bench_options *opts, brg_bench_machine *m);
-/* A CPU read probe, its buffer resident; NULL when it cannot be made. */
-brg_bench_probe *brg_bench_read_probe_new(const brg_bench_options *opts, int threads);
-/* A device runner's copy-bandwidth ceiling and probe. */
-void brg_bench_device_ceiling(const brg_bench_options *opts, brg_bench_runner *r);
+/* The runners' ceilings: the CPU's for the pools and the cpu runner; with
+ * devices (the devices' pass), the cpu runner's read probe and each GPU's
+ * copy ceiling and probe, measured once. */
+void brg_bench_ceilings(const brg_bench_options *opts, const brg_bench_machine *m,
+                        brg_bench_runner *runners, int n_runners, int devices);
 
 /* ---- helpers (util.c) ------------------------------------------------------ */
 
 double brg_bench_now(void);          /* seconds on CLOCK_MONOTONIC */
-/* Write every page of p[0, bytes), so that first-touch page faults happen
- * here and not inside a clock (memset after malloc may become calloc). */
+/* Write every page of p[0, bytes): first-touch faults here, not in a clock. */
 void brg_bench_touch(void *p, size_t bytes);
-/* The resident high-water mark (VmHWM): reset it (1, or 0 when
- * /proc/self/clear_refs cannot be written; it also resets what getrusage
- * and wait4 report) and read it (bytes, -1 unknown). */
+/* The resident high-water mark (VmHWM): reset it (1, or 0 when it cannot
+ * be; getrusage's and wait4's too) and read it (bytes, -1 unknown). */
 int brg_bench_hwm_reset(void);
 int64_t brg_bench_hwm_bytes(void);
 /* bytes of host memory on a 64-byte boundary (free() it); NULL when out. */
@@ -175,9 +166,8 @@ size_t brg_bench_host_available(void);
 /* x[0, n) uniform in [0, 1) from seed (f32 or f64): the library's
  * brg_fill_uniform_* on the host, the same array for any thread count. */
 brg_status brg_bench_fill(void *x, brg_dtype dtype, int64_t n, uint64_t seed);
-/* fn over ranges covering [0, n) once each, on a brigade thread pool of
- * brg_bench_threads() workers (data, oracles, first touches; never what is
- * timed). The pool's status. */
+/* fn over ranges covering [0, n) once, on a brigade thread pool of
+ * brg_bench_threads() workers (never what is timed); the pool's status. */
 typedef void (*brg_bench_range_fn)(int64_t begin, int64_t end, void *ctx);
 brg_status brg_bench_parallel(int64_t n, brg_bench_range_fn fn, void *ctx);
 /* python3 on scripts/<name> of the source tree the bench was built from,
@@ -190,7 +180,7 @@ int brg_bench_under_mpi(void);       /* an MPI launcher started this process */
 typedef struct brg_bench_case brg_bench_case;
 
 typedef struct brg_bench_case_i {
-    /* Host data, and with check the oracle; once per case, before any runner. */
+    /* Optional. Host data, and with check the oracle, before the runners. */
     brg_status (*prepare)(brg_bench_case *c, int check);
     /* Optional (NULL: one). The variants of the case on dev (e.g. host arrays
      * and a device-resident index), each named in the result's params as

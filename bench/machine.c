@@ -130,7 +130,7 @@ static int probe_runs(brg_bench_probe *p, double *median, double *best)
     return 1;
 }
 
-brg_bench_probe *brg_bench_read_probe_new(const brg_bench_options *opts, int threads)
+static brg_bench_probe *read_probe_new(const brg_bench_options *opts, int threads)
 {
     size_t bytes = ceiling_bytes(opts, brg_bench_host_available());
     brg_bench_probe *p = calloc(1, sizeof *p);
@@ -206,15 +206,12 @@ void brg_bench_machine_measure(const brg_bench_options *opts, brg_bench_machine 
      * (1 GiB, resident) would hide top-k's own memory in the peak RSS. */
     if (opts->size != BRG_BENCH_HUGE) {
         brg_bench_progress(opts, "ceiling: CPU read bandwidth (%d threads)", m->threads);
-        brg_bench_probe *p = brg_bench_read_probe_new(opts, m->threads);
-        if (p && probe_runs(p, &m->mem_read_gbs, &m->mem_read_best_gbs)) {
+        brg_bench_probe *p = read_probe_new(opts, m->threads);
+        if (p && probe_runs(p, &m->mem_read_gbs, &m->mem_read_best_gbs))
             m->mem_read_bytes = p->bytes;
-            m->read_probe = p;
-        } else if (p) {
+        else if (p)
             fprintf(stderr, "bench: mem_read_gbs not measured: a read pass failed\n");
-            m->mem_read_gbs = NAN;
-            brg_bench_probe_free(p);
-        }
+        brg_bench_probe_free(p);
     }
     brg_bench_progress(opts, "ceiling: CPU sgemm (OpenBLAS)");
     measure_sgemm(opts, m);
@@ -222,7 +219,7 @@ void brg_bench_machine_measure(const brg_bench_options *opts, brg_bench_machine 
 
 /* ---- device copy bandwidth ------------------------------------------------ */
 
-void brg_bench_device_ceiling(const brg_bench_options *opts, brg_bench_runner *r)
+static void device_ceiling(const brg_bench_options *opts, brg_bench_runner *r)
 {
     r->mem_read_gbs = NAN;
     r->sgemm_gflops = NAN; /* cuBLAS is not wrapped yet */
@@ -256,4 +253,27 @@ void brg_bench_device_ceiling(const brg_bench_options *opts, brg_bench_runner *r
     fprintf(stderr, "bench: %s: copy ceiling not measured: %s\n", r->spec, why);
     r->mem_read_gbs = NAN;
     brg_bench_probe_free(p);
+}
+
+/* A fork copies the parent's page tables: with the read probe's 1 GiB
+ * resident, each process-pool fork took 40 ms instead of 0.2 ms here, so
+ * the cpu runner gets its probe only in the devices' pass. The huge suite
+ * has no memory-bound workload: the devices keep their memory for top-k. */
+void brg_bench_ceilings(const brg_bench_options *opts, const brg_bench_machine *m,
+                        brg_bench_runner *runners, int n_runners, int devices)
+{
+    for (int i = 0; i < n_runners; i++) {
+        brg_bench_runner *r = &runners[i];
+        if (!r->available) continue;
+        if (r->is_pool || brg_device_get_kind(r->dev) == BRG_DEVICE_CPU) {
+            r->mem_read_gbs = m->mem_read_gbs;
+            r->sgemm_gflops = m->sgemm_gflops;
+            if (!r->is_pool && !r->probe && devices && m->mem_read_bytes)
+                r->probe = read_probe_new(opts, m->threads);
+        } else if (!r->ceiling_done && devices) {
+            r->ceiling_done = 1;
+            r->mem_read_gbs = r->sgemm_gflops = NAN;
+            if (opts->size != BRG_BENCH_HUGE) device_ceiling(opts, r);
+        }
+    }
 }

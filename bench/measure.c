@@ -61,8 +61,6 @@ static int on_host(const brg_bench_runner *run)
     return run->is_pool || is_cpu(run);
 }
 
-/* ---- timing ----------------------------------------------------------------- */
-
 static brg_status timed_run(const brg_bench_case *c, void *state, brg_device *dev, double *s)
 {
     double t0 = brg_bench_now();
@@ -72,18 +70,13 @@ static brg_status timed_run(const brg_bench_case *c, void *state, brg_device *de
     return st;
 }
 
-/* One warm-up (first touch, lazy initialisation, clocks ramping up; not in
- * the huge suite, whose one call lasts minutes), then this round's share of
- * the result's runs into r->samples: r->target runs in all (set in its first
- * round from opts->repeat and the warm-up), `have` of them done in earlier
- * rounds, ceil(target / rounds) a round, fewer in the last.
- *
- * A memory-bound case on a runner with a ceiling probe runs the ceiling right
- * before each timed run, and its fraction of the limit is the median of the
- * pairs' ratios (r->ratios): on a shared machine the neighbours' load drifts
- * over seconds, and a pair sees the same load. A compute-bound case with a
- * paired reference does the same on the cpu runner with one sgemm before each
- * run (r->ref_pairs: how many). */
+/* One warm-up (not in the huge suite, whose one call lasts minutes), then
+ * this round's share of the result's r->target runs (`have` done in earlier
+ * rounds; ceil(target / rounds) a round) into r->samples. A memory-bound case
+ * on a runner with a ceiling probe runs the ceiling right before each timed
+ * run, a compute-bound one on the cpu runner its paired reference, and its
+ * fraction of the limit is the median of the pairs' ratios: on a shared
+ * machine the load drifts over seconds, and a pair sees the same load. */
 static brg_status time_case(const brg_bench_options *opts, brg_bench_case *c, void *state,
                             const brg_bench_runner *run, int have, brg_bench_result *r)
 {
@@ -118,10 +111,9 @@ static brg_status time_case(const brg_bench_options *opts, brg_bench_case *c, vo
     return BRG_OK;
 }
 
-/* Device runners: the case's estimate of its device memory. The host: the resident high-water mark since just before setup
- * (hwm_reset), else the process's peak so far (ru_maxrss, KiB on Linux). A
- * process pool's workers are children: their largest peak (RUSAGE_CHILDREN,
- * over every child reaped so far, so an upper bound) counts when larger. */
+/* Device runners: the case's device need. The host: the resident high-water
+ * mark since just before setup, else the process's peak so far (ru_maxrss,
+ * KiB). A process pool's children count with their largest peak so far. */
 static int64_t peak_bytes(const brg_bench_case *c, const brg_bench_runner *run, int hwm_reset)
 {
     if (!on_host(run)) return (int64_t)c->device_bytes;
@@ -134,11 +126,9 @@ static int64_t peak_bytes(const brg_bench_case *c, const brg_bench_runner *run, 
     return peak;
 }
 
-/* GB/s for memory-bound cases (read_bytes), GFLOP/s for compute-bound ones
- * (flops). A memory-bound fraction without a paired probe is GB/s over the
- * runner's read ceiling, a pool's is the ideal time over ours; a
- * compute-bound one is the CPU reference's seconds over ours (cpu runner) or
- * GFLOP/s over the runner's sgemm_gflops. */
+/* GB/s (read_bytes) or GFLOP/s (flops), and the fraction of the limit when
+ * not paired: GB/s over the read ceiling, the ideal time over ours (pools),
+ * the CPU reference's seconds over ours, or GFLOP/s over sgemm_gflops. */
 static void derive(const brg_bench_case *c, const brg_bench_runner *run, brg_bench_result *r)
 {
     if (!(r->seconds > 0)) return;
@@ -163,8 +153,6 @@ static void derive(const brg_bench_case *c, const brg_bench_runner *run, brg_ben
         r->fraction_of_limit = r->gbs / run->mem_read_gbs;
     }
 }
-
-/* ---- one runner ------------------------------------------------------------- */
 
 /* Set up, time, check and tear down variant v on one runner; fills r. */
 static void measure_on(const brg_bench_options *opts, brg_bench_case *c,
@@ -230,8 +218,6 @@ static void measure_on(const brg_bench_options *opts, brg_bench_case *c,
     }
     c->ops->teardown(state);
 }
-
-/* ---- one case ----------------------------------------------------------------- */
 
 /* Merge r into all (its first round adds it); print the result after its
  * last round. 1 when this round failed (a check or an error), 0, or -1 when
@@ -350,7 +336,7 @@ static int prepare(const brg_bench_options *opts, brg_bench_case *c, brg_bench_r
     brg_bench_progress(opts, "%s: generating data%s", label(c, name, sizeof name),
                        opts->check ? " and the oracle" : "");
     brg_clear_error();
-    brg_status st = c->ops->prepare(c, opts->check);
+    brg_status st = c->ops->prepare ? c->ops->prepare(c, opts->check) : BRG_OK;
     if (st != BRG_OK)
         set_reason(proto, st == BRG_ERR_OUT_OF_MEMORY ? BRG_BENCH_SKIPPED : BRG_BENCH_ERROR,
                    "preparing host data: %s", failure_text(st));

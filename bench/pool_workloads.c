@@ -1,22 +1,12 @@
-/* The tutorial's Part 1 workloads (sleep, prime_heavy, prime_range,
- * file_write, big_alloc, mean_chunks) from the library's registry
- * (include/brigade/workloads.h), on the pool runners (brg_workload_map) and,
- * where the work is data-parallel, on the device runners
- * (brg_workload_run_device); plus `dispatch`, empty tasks that measure what a
- * pool costs per item.
- *
- * The seed suite runs the registry's sizes, which are the tutorial's. The
- * quick suite runs the small ones, and scaled stand-ins where the tutorial
- * has none that finish in seconds: sleep 25 x 20 ms (the tutorial's 25 x 1 s
- * keeps a sequential loop busy for 25 s per run) and big_alloc 2 x 500 MiB
- * (one task per worker on 2 cores; the tutorial's tasks are 500 MiB too).
- * Their params say so: they are what ran.
- *
- * Only the map (or the device call) is timed. Preparing a workload (the
- * mean_chunks array, file_write's directory) and creating the pool are not:
- * a persistent pool is made once and used for many maps, and that is what
- * the numbers are for. A process pool forks inside every map, so its fork
- * cost is in its time. */
+/* The tutorial's Part 1 workloads from the library's registry
+ * (include/brigade/workloads.h) on the pool runners (brg_workload_map) and,
+ * where the work is data-parallel, on the devices (brg_workload_run_device);
+ * plus `dispatch`, empty tasks: what a pool costs per item. The seed suite
+ * runs the registry's sizes (the tutorial's), the quick suite the small ones
+ * and stand-ins that finish in seconds (sleep 25 x 20 ms, big_alloc 2 x 500
+ * MiB). Only the map (or the device call) is timed, not preparing the
+ * workload or creating the pool: a persistent pool serves many maps. A
+ * process pool forks inside every map, so its fork cost is in its time. */
 #include "bench.h"
 
 #include <math.h>
@@ -60,13 +50,6 @@ typedef struct part1_state {
     int64_t failed;
 } part1_state;
 
-static brg_status part1_prepare(brg_bench_case *c, int check)
-{
-    (void)c; /* each runner prepares its own workload: see setup */
-    (void)check;
-    return BRG_OK;
-}
-
 static void part1_teardown(void *state)
 {
     part1_state *s = state;
@@ -77,9 +60,9 @@ static void part1_teardown(void *state)
     free(s);
 }
 
-/* The workload prepared for `workers` workers and its results buffer, and
- * on a pool runner (pool) the pool; on a device runner, host-only workloads
- * are BRG_ERR_UNSUPPORTED with the library's own words. */
+/* The workload prepared for the workers (each runner prepares its own), its
+ * results, and on a pool runner the pool; on a device runner, a host-only
+ * workload is BRG_ERR_UNSUPPORTED in the library's own words. */
 static brg_status setup(brg_bench_case *c, brg_device *dev, const brg_pool_options *pool,
                         void **state)
 {
@@ -162,7 +145,7 @@ static double part1_ideal(const brg_bench_case *c, int workers, double seq)
 }
 
 static const brg_bench_case_i part1_i = {
-    .prepare = part1_prepare, .setup = part1_setup,   .setup_pool = part1_setup_pool,
+    .setup = part1_setup,     .setup_pool = part1_setup_pool,
     .ideal_seconds = part1_ideal, .run = part1_run,   .verify = part1_verify,
     .teardown = part1_teardown,
 };
@@ -172,7 +155,7 @@ static const brg_bench_case_i part1_i = {
  * has no tasks to dispatch. No ideal time: mean_chunks is memory-bound (GB/s
  * over the read ceiling), dispatch reports ns per item. */
 static const brg_bench_case_i pools_only_i = {
-    .prepare = part1_prepare, .setup_pool = part1_setup_pool, .run = part1_run,
+    .setup_pool = part1_setup_pool, .run = part1_run,
     .verify = part1_verify,   .teardown = part1_teardown,
 };
 
