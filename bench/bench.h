@@ -200,14 +200,11 @@ typedef struct brg_bench_case_i {
     void (*teardown)(void *state);
     /* Optional. A compute-bound case's CPU reference (a plain OpenBLAS
      * sgemm): its median seconds, once per case; note says how. The cpu
-     * runner's fraction_of_limit is reference seconds / its median. */
-    brg_status (*reference)(brg_bench_case *c, const brg_bench_options *opts, double *seconds,
-                            char *note, size_t cap);
-    /* Optional. The reference once on the whole shape, after a warm-up
-     * (BRG_ERR_UNSUPPORTED: too large). The cpu runner runs one before each
-     * timed run, and its fraction is the median of the pairs' ratios: on a
-     * shared machine the load changes within a second; a pair sees one load. */
-    brg_status (*reference_once)(brg_bench_case *c, double *seconds);
+     * runner's fraction_of_limit is reference seconds / its median. With
+     * once, one run on the whole shape (BRG_ERR_UNSUPPORTED: too large) that
+     * the cpu runner pairs with each timed run (measure.c). */
+    brg_status (*reference)(brg_bench_case *c, const brg_bench_options *opts, int once,
+                            double *seconds, char *note, size_t cap);
     /* Optional. Free what prepare made (prepare may run again); impl stays
      * (the driver frees it). */
     void (*release)(brg_bench_case *c);

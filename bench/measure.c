@@ -83,7 +83,7 @@ static brg_status time_case(const brg_bench_options *opts, brg_bench_case *c, vo
     double *samples = r->samples, *ratios = r->ratios, s = 0.0;
     int rounds = opts->rounds > 1 ? opts->rounds : 1;
     int paired = run->probe && c->flops == 0 && c->read_bytes > 0;
-    int ref_paired = !paired && c->flops > 0 && c->ops->reference_once && is_cpu(run);
+    int ref_paired = !paired && c->flops > 0 && c->ops->reference && is_cpu(run);
     brg_status st = opts->warmup ? timed_run(c, state, run->dev, &s) : BRG_OK;
     if (!r->target) {
         r->target = opts->repeat < BRG_BENCH_MAX_REPEAT ? opts->repeat : BRG_BENCH_MAX_REPEAT;
@@ -94,7 +94,7 @@ static brg_status time_case(const brg_bench_options *opts, brg_bench_case *c, vo
     if (n > r->target - have) n = r->target - have;
     for (int i = 0; i < n && st == BRG_OK; i++) {
         double limit = paired ? brg_bench_probe_gbs(run->probe) : NAN, ref = NAN;
-        if (ref_paired && c->ops->reference_once(c, &ref) != BRG_OK) ref_paired = 0;
+        if (ref_paired && c->ops->reference(c, opts, 1, &ref, NULL, 0) != BRG_OK) ref_paired = 0;
         if (ref_paired) nanosleep(&(struct timespec){0, BRG_BENCH_SETTLE_NS}, NULL);
         st = timed_run(c, state, run->dev, &samples[i]);
         ratios[i] = ref_paired ? ref / samples[i] : (double)c->read_bytes / samples[i] / 1e9 / limit;
@@ -360,7 +360,7 @@ int brg_bench_measure_case(const brg_bench_options *opts, brg_bench_case *c,
         brg_bench_progress(opts, "%s: sgemm reference", label(c, name, sizeof name));
         brg_clear_error();
         c->ref_seconds = NAN;
-        brg_status st = c->ops->reference(c, opts, &c->ref_seconds, c->ref_note,
+        brg_status st = c->ops->reference(c, opts, 0, &c->ref_seconds, c->ref_note,
                                           sizeof c->ref_note);
         if (st != BRG_OK)
             snprintf(c->ref_note, sizeof c->ref_note, "reference not measured: %s",

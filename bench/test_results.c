@@ -10,17 +10,11 @@
 /* A measured round of mean_rows on cpu: its runs' seconds, a fraction. */
 static brg_bench_result round_of(const double *seconds, int n, double fraction)
 {
-    brg_bench_result r;
-    memset(&r, 0, sizeof r);
-    r.workload = "mean_rows";
+    brg_bench_result r = brg_bench_result_new("mean_rows", NULL, "cpu");
     brg_bench_params_int(&r.params, "rows", 100);
     brg_bench_params_str(&r.params, "dtype", "f64");
-    snprintf(r.runner, sizeof r.runner, "cpu");
-    r.outcome = BRG_BENCH_MEASURED;
     r.check = "pass";
-    r.gflops = NAN;
     r.peak_bytes = 1000;
-    r.sgemm_seconds = NAN;
     memcpy(r.samples, seconds, (size_t)n * sizeof *seconds);
     r.n_samples = n;
     r.round_fraction[0] = fraction;
@@ -199,14 +193,12 @@ int main(void)
 {
     Suite *s = suite_create("bench_results");
     TCase *t = tcase_create("rounds");
-    tcase_add_test(t, one_round_is_its_own_numbers);
-    tcase_add_test(t, rounds_merge_into_one_result);
-    tcase_add_test(t, other_params_or_runner_are_other_results);
-    tcase_add_test(t, an_error_in_any_round_stands);
-    tcase_add_test(t, a_measured_round_outweighs_a_skipped_one);
-    tcase_add_test(t, paired_rounds_take_the_median_of_every_pair);
-    tcase_add_test(t, the_per_item_note_follows_the_merged_median);
-    tcase_add_test(t, samples_stop_at_the_cap);
+    const TTest *tests[] = {one_round_is_its_own_numbers, rounds_merge_into_one_result,
+                            other_params_or_runner_are_other_results, an_error_in_any_round_stands,
+                            a_measured_round_outweighs_a_skipped_one,
+                            paired_rounds_take_the_median_of_every_pair,
+                            the_per_item_note_follows_the_merged_median, samples_stop_at_the_cap};
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) tcase_add_test(t, tests[i]);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

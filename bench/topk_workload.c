@@ -256,7 +256,9 @@ static double sgemm_once(const topk_case *tc, int64_t rows, int64_t cols, float 
 
 /* C = Q . DB^T with OpenBLAS's own threads, as a user would call it: the
  * same warm-up and number of runs as the top-k, the median scaled to the
- * whole nq x nb output when only a block was computed.
+ * whole nq x nb output when only a block was computed. With once, the whole
+ * output once after a warm-up, paired with a top-k run: only where it is
+ * small, so that allocating it per pair costs little.
  *
  * The block: all of the output when it fits (without a budget: in a quarter
  * of the available memory; under --workspace: in the budget clamped to
@@ -265,12 +267,15 @@ static double sgemm_once(const topk_case *tc, int64_t rows, int64_t cols, float 
  * as square as the shape allows: a thin slice of queries runs OpenBLAS
  * measurably slower (167 x 1e5 x 1000: about 12% below 2684 x 1e5 or 4096 x
  * 4096 on the 2-core machine), and the fraction would flatter top-k. */
-static brg_status topk_reference(brg_bench_case *c, const brg_bench_options *opts,
+static brg_status topk_reference(brg_bench_case *c, const brg_bench_options *opts, int once,
                                  double *seconds, char *note, size_t cap)
 {
     const topk_case *tc = c->impl;
     size_t full = (size_t)tc->nq * (size_t)tc->nb * sizeof(float), limit, quarter;
-    if (tc->workspace) {
+    if (once && full > PAIRED_REFERENCE_MAX) return BRG_ERR_UNSUPPORTED;
+    if (once) {
+        limit = full;
+    } else if (tc->workspace) {
         limit = tc->workspace < 64 * MIB ? 64 * MIB : tc->workspace > GIB ? GIB : tc->workspace;
     } else {
         quarter = brg_bench_host_available() / 4;
@@ -293,13 +298,14 @@ static brg_status topk_reference(brg_bench_case *c, const brg_bench_options *opt
     /* A block is cheap next to the call it stands for (the huge suite: 0.5 s
      * for a 5-minute call), and one such sample on a shared machine is
      * noise: at least REFERENCE_MIN_BLOCK_RUNS of them. */
-    int n = factor > 1.0 && opts->repeat < REFERENCE_MIN_BLOCK_RUNS ? REFERENCE_MIN_BLOCK_RUNS
-                                                                    : opts->repeat;
-    if (opts->warmup) sgemm_once(tc, rows, cols, out);
+    int n = once ? 1 : factor > 1.0 && opts->repeat < REFERENCE_MIN_BLOCK_RUNS
+                           ? REFERENCE_MIN_BLOCK_RUNS : opts->repeat;
+    if (opts->warmup || once) sgemm_once(tc, rows, cols, out); /* OpenBLAS's threads wake */
     for (int r = 0; r < n; r++) times[r] = sgemm_once(tc, rows, cols, out);
     free(out);
     double median = brg_bench_median(times, n);
     *seconds = median * factor;
+    if (once) return BRG_OK;
     if (factor == 1.0)
         snprintf(note, cap, "sgemm %.6g s (OpenBLAS, same shape, full %lld x %lld output, "
                  "median of %d)", *seconds, (long long)tc->nq, (long long)tc->nb, n);
@@ -307,24 +313,6 @@ static brg_status topk_reference(brg_bench_case *c, const brg_bench_options *opt
         snprintf(note, cap, "sgemm %.6g s: extrapolated from %lld queries x %lld rows "
                  "(%.6g s x %.6g; OpenBLAS, output capped at %zu MiB, median of %d)", *seconds,
                  (long long)rows, (long long)cols, median, factor, limit / MIB, n);
-    return BRG_OK;
-}
-
-/* The reference once, paired with a top-k run (bench.h): only where the
- * whole output is small, so that allocating it per pair costs little. */
-static brg_status topk_reference_once(brg_bench_case *c, double *seconds)
-{
-    const topk_case *tc = c->impl;
-    size_t bytes = (size_t)tc->nq * (size_t)tc->nb * sizeof(float);
-    if (bytes > PAIRED_REFERENCE_MAX || tc->nb > INT32_MAX || tc->dim > INT32_MAX ||
-        tc->nq > INT32_MAX)
-        return BRG_ERR_UNSUPPORTED;
-    float *out = malloc(bytes);
-    if (!out) return BRG_ERR_OUT_OF_MEMORY;
-    brg_bench_touch(out, bytes);
-    sgemm_once(tc, tc->nq, tc->nb, out); /* OpenBLAS's threads wake up */
-    *seconds = sgemm_once(tc, tc->nq, tc->nb, out);
-    free(out);
     return BRG_OK;
 }
 
@@ -346,8 +334,7 @@ static const brg_bench_case_i topk_case_i = {
     .prepare = topk_prepare,     .variants = topk_variants,
     .setup = topk_setup,         .run = topk_run,
     .verify = topk_verify,       .teardown = topk_teardown,
-    .reference = topk_reference,
-    .reference_once = topk_reference_once, .release = topk_release,
+    .reference = topk_reference, .release = topk_release,
 };
 
 /* ---- planning ------------------------------------------------------------- */
