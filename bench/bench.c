@@ -75,11 +75,9 @@ typedef struct bench_state {
 } bench_state;
 
 /* Three passes, in the order the library's fork rules dictate (docs/pools.md):
- *   1. the sequential, thread and process pools, while no GPU runtime and
- *      no OpenMP lives in the process (a process pool may fork);
- *   2. the OpenMP pool (libgomp starts here; no process pool runs after);
- *   3. the GPU runners, opened only now, and the other devices.
- * Each case is planned once; its host data lives while it is measured. */
+ * the sequential, thread and process pools while no GPU runtime and no OpenMP
+ * lives in the process (a process pool forks); the OpenMP pool; the devices,
+ * GPU runners opened only then. */
 static int run(bench_state *b)
 {
     const brg_bench_options *o = &b->opts;

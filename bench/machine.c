@@ -1,14 +1,9 @@
-/* The machine's ceilings, measured in the same run as the workloads and in
- * the same way (one warm-up, then the median of several runs), so that
- * fraction_of_limit compares a typical run with a typical run. On a shared,
- * noisy machine a best-of ceiling against a median workload measures the
- * noise as much as the kernel. The best run is printed as well.
- *   - CPU read bandwidth: a brigade thread pool streams slices of a buffer
- *     far larger than the caches and sums them (what a mean must do at least);
- *   - CPU sgemm: OpenBLAS cblas_sgemm, the compute ceiling later workloads
- *     (cosine top-k) are held against;
- *   - device copy bandwidth: brg_tensor_copy, read plus write, until the
- *     library wraps a read-only kernel and cuBLAS. */
+/* The machine's ceilings, measured in the same run as the workloads and the
+ * same way (one warm-up, the median of several runs; the best printed too):
+ * a best-of ceiling against a median workload would measure the noise.
+ * CPU read bandwidth: a brigade thread pool sums slices of a buffer far
+ * larger than the caches; CPU sgemm: OpenBLAS; device copy bandwidth:
+ * brg_tensor_copy, read plus write, until the library wraps cuBLAS. */
 #include "bench.h"
 
 #include <cblas.h>
@@ -51,10 +46,8 @@ static size_t ceiling_bytes(const brg_bench_options *opts, size_t available)
     return bytes / MIB * MIB;
 }
 
-/* ---- the probes: one ceiling run at a time ---------------------------------- */
-
-/* The CPU read pass (pool: threads started when the probe is made, waiting
- * for each map, so thread creation is not in the clock) or a device copy. */
+/* The CPU read pass (the pool's threads wait for each map: their creation is
+ * not in the clock) or a device copy. */
 struct brg_bench_probe {
     brg_pool *pool;
     double *buffer, *sums;           /* sums: one per slice, so the reads stay */
@@ -155,8 +148,6 @@ static brg_bench_probe *read_probe_new(const brg_bench_options *opts, int thread
     return p;
 }
 
-/* ---- CPU sgemm ------------------------------------------------------------ */
-
 enum { SGEMM_BIG = 2048, SGEMM_SMALL = 1024 };
 
 static double sgemm_seconds(int n, const float *a, const float *b, float *c)
@@ -216,8 +207,6 @@ void brg_bench_machine_measure(const brg_bench_options *opts, brg_bench_machine 
     brg_bench_progress(opts, "ceiling: CPU sgemm (OpenBLAS)");
     measure_sgemm(opts, m);
 }
-
-/* ---- device copy bandwidth ------------------------------------------------ */
 
 static void device_ceiling(const brg_bench_options *opts, brg_bench_runner *r)
 {

@@ -1,19 +1,10 @@
-/* `bench --workload cosine_topk` under mpirun (built with brigade_mpi): the
- * tutorial's Part 3 with the database sharded over the ranks (docs/bench.md).
- *
- * The root makes the database the single-process bench uses and sends each
- * rank its contiguous shard (rows split as evenly as they go, the first
- * nb % P ranks one more), on the device of --runner (default "auto"). Per
- * case, after one warm-up each, the median of --repeat runs of: the root's
- * brg_index_search over the whole database (1 rank); each rank's over its
- * shard, no MPI (the slowest is the search part of a sharded run); and
- * brg_mpi_index_search (P ranks: queries broadcast, local searches, the
- * merge to the root; the clock starts after a barrier and takes the slowest
- * rank). The root prints the P-rank time, the speed-up, the scaling
- * efficiency (1-rank time / (P x P-rank time)) and the share of the P-rank
- * time that is not the slowest local search. --check compares the P-rank
- * answer with the 1-rank one: the same indices and scores. Index building
- * is outside every clock. */
+/* `bench --workload cosine_topk` under mpirun (with brigade_mpi): the database
+ * sharded by rows over the ranks, on the device of --runner (default auto).
+ * Per case, after a warm-up, the median of --repeat runs of brg_index_search
+ * on the root over the whole database (1 rank), of each rank's over its shard
+ * (the slowest is the search part of a sharded run), and of
+ * brg_mpi_index_search (P ranks; from a barrier to the slowest rank). --check
+ * compares the P-rank answer with the 1-rank one (docs/bench.md). */
 #include "bench.h"
 
 #include <math.h>

@@ -15,13 +15,9 @@
 
 #define MIB ((size_t)1 << 20)
 
-/* ---- progress ----------------------------------------------------------------
- * One line on stderr, rewritten in place ("\r" and erase-to-end-of-line): what
- * runs now, how many measurements are done, and the time left: the mean time
- * per finished measurement times those left, crude when sizes differ (the
- * seed suite's span five orders of magnitude), so "~" and only after the
- * first. Only on a terminal and without --quiet; anything else printed
- * clears it first, so the results and the line never share a row. */
+/* The progress line, rewritten in place: what runs, the measurements done,
+ * and the time left (the mean time per measurement times those left: crude,
+ * so "~", and only after the first). Anything printed clears it first. */
 
 static struct {
     int active;                      /* a line is on the terminal now */
@@ -77,8 +73,6 @@ void brg_bench_progress(const brg_bench_options *opts, const char *fmt, ...)
     fflush(stderr);
     prog.active = 1;
 }
-
-/* ---- text ------------------------------------------------------------------- */
 
 static void print_value(FILE *f, const char *label, const char *key, double v,
                         const char *detail)
@@ -181,11 +175,8 @@ void brg_bench_print_result(FILE *f, const brg_bench_result *r)
     fflush(f);
 }
 
-/* ---- the summary -------------------------------------------------------------
- * The results grouped the way the tutorial's tables are, one row per workload
- * and parameter set, one column per runner (a case's variant, such as cosine
- * top-k's path, makes a column of its own). scripts/bench-report groups them
- * the same way. */
+/* The summary: one row per workload and parameter set, as the tutorial's
+ * tables, one column per runner and variant (scripts/bench-report too). */
 
 enum { W_CELL = 15, W_CASE = 34, MAX_COLUMNS = 16, COLUMN = BRG_BENCH_NAME_LEN + 16 };
 
@@ -276,8 +267,6 @@ void brg_bench_print_summary(FILE *f, const brg_bench_results *all)
     }
     fflush(f);
 }
-
-/* ---- JSON and CSV ------------------------------------------------------------ */
 
 /* before, then v with six significant digits, or none when it does not apply. */
 static void num(FILE *f, const char *before, double v, const char *none)
@@ -461,8 +450,6 @@ int brg_bench_write_csv(const char *path, const brg_bench_results *all)
     }
     return close_checked(f, path);
 }
-
-/* ---- the report ------------------------------------------------------------- */
 
 int brg_bench_write_report(const char *dir, const brg_bench_machine *m,
                            const brg_bench_runner *runners, int n_runners,

@@ -150,10 +150,8 @@ static const brg_bench_case_i part1_i = {
     .teardown = part1_teardown,
 };
 
-/* Cases that run on pools only: mean_chunks, whose device form is the
- * mean_chunks kernel case (mean_workloads.c), and dispatch, since a device
- * has no tasks to dispatch. No ideal time: mean_chunks is memory-bound (GB/s
- * over the read ceiling), dispatch reports ns per item. */
+/* Pools only: mean_chunks (on devices: the kernel case, mean_workloads.c;
+ * memory-bound, so GB/s over the read ceiling) and dispatch (ns per item). */
 static const brg_bench_case_i pools_only_i = {
     .setup_pool = part1_setup_pool, .run = part1_run,
     .verify = part1_verify,   .teardown = part1_teardown,

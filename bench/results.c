@@ -1,23 +1,15 @@
-/* The results: a growing array of results with their params (an ordered
- * key/value list, so that the table, the JSON and the CSV show them in the
- * workload's own order), and rounds: one result's timed runs spread over
- * several passes of the suite, merged; a result's numbers are made from its
- * raw material, whether it has one round or several.
- *
- * Why rounds: on a shared machine the speed drifts over tens of seconds (the
- * neighbours' load, the host giving the VM less than its cores), while the
- * back-to-back runs of one case take a fraction of a second and agree with
- * each other. A single run's max - min then says nothing about the noise
- * between two runs of the bench, and scripts/bench-compare flags drift as
- * change. Runs spread over the pass see the drift, and their spread says so. */
+/* The results and their params (in the workload's own order), and rounds:
+ * one result's timed runs spread over several passes of the suite, merged.
+ * Why: on a shared machine the speed drifts over tens of seconds, while the
+ * back-to-back runs of one case agree with each other, so one run's max - min
+ * misses the noise between two runs of the bench and scripts/bench-compare
+ * flags drift as change. Runs spread over the pass see the drift. */
 #include "bench.h"
 
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- params ------------------------------------------------------------------ */
 
 /* The list is sized for every workload's parameters: overflowing it is a bug
  * in a workload's plan, not a run-time condition. */
@@ -75,8 +67,6 @@ void brg_bench_params_format(const brg_bench_params *p, const char *sep, char *b
         used += (size_t)w;
     }
 }
-
-/* ---- results ----------------------------------------------------------------- */
 
 brg_bench_result brg_bench_result_new(const char *workload, const brg_bench_params *params,
                                       const char *runner)

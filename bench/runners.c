@@ -1,13 +1,8 @@
-/* Runners: the pool kinds the Part 1 tasks run on, and the devices the
- * kernels run on. By default the four pools, the CPU and every CUDA and HIP
- * device; the emulated devices only when asked for, since an emulated GPU
- * is a correctness tool, hundreds of times slower. A runner that is not
- * available stays in the list with brigade's own reason, so the report says
- * why it was skipped.
- *
- * GPU specs are opened only by brg_bench_open_deferred, after the process
- * pools have run: once a GPU runtime lives in the process, the library
- * refuses to fork (a forked child cannot use the parent's driver state). */
+/* Runners: the pool kinds and the devices. By default the four pools, the
+ * CPU and every CUDA and HIP device (the emulated ones, hundreds of times
+ * slower, only when named). One that is not available stays with brigade's
+ * reason. GPU specs are opened after the process pools have run: once a GPU
+ * runtime lives in the process, the library refuses to fork. */
 #include "bench.h"
 
 #include <string.h>

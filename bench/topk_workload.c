@@ -59,11 +59,9 @@ typedef struct topk_state {
     int64_t *indices;
 } topk_state;
 
-/* ---- oracle -----------------------------------------------------------------
- * Brute force written for the bench alone, sharing no code with the library:
- * plain loops in long double, and the rules of include/brigade/ops.h: cosine
- * = q.b / (|q| |b|), 0 when either is a zero vector; scores descending, ties
- * to the lower database index. */
+/* The oracle: brute force sharing no code with the library, plain loops in
+ * long double, and the rules of include/brigade/ops.h: cosine q.b / (|q| |b|),
+ * 0 for a zero vector; scores descending, ties to the lower index. */
 
 static long double dot(const float *a, const float *b, int64_t n)
 {
@@ -129,8 +127,6 @@ static int64_t check_samples(int64_t nq, int64_t nb, int64_t dim)
     if (by_cost < n) n = by_cost;
     return n > 0 ? n : 1;
 }
-
-/* ---- the case interface ----------------------------------------------------- */
 
 static brg_status topk_prepare(brg_bench_case *c, int check)
 {
@@ -244,8 +240,6 @@ static brg_status topk_verify(const brg_bench_case *c, void *state, int *pass, c
     return BRG_OK;
 }
 
-/* ---- the sgemm reference ---------------------------------------------------- */
-
 static double sgemm_once(const topk_case *tc, int64_t rows, int64_t cols, float *out)
 {
     double t0 = brg_bench_now();
@@ -255,18 +249,13 @@ static double sgemm_once(const topk_case *tc, int64_t rows, int64_t cols, float 
 }
 
 /* C = Q . DB^T with OpenBLAS's own threads, as a user would call it: the
- * same warm-up and number of runs as the top-k, the median scaled to the
- * whole nq x nb output when only a block was computed. With once, the whole
- * output once after a warm-up, paired with a top-k run: only where it is
- * small, so that allocating it per pair costs little.
- *
- * The block: all of the output when it fits (without a budget: in a quarter
- * of the available memory; under --workspace: in the budget clamped to
- * [64 MiB, 1 GiB], so that the reference does not raise the process's peak
- * memory above the top-k's), else a block of at most 1 GiB (or that budget),
- * as square as the shape allows: a thin slice of queries runs OpenBLAS
- * measurably slower (167 x 1e5 x 1000: about 12% below 2684 x 1e5 or 4096 x
- * 4096 on the 2-core machine), and the fraction would flatter top-k. */
+ * top-k's warm-up and runs, the median scaled to the whole output when only
+ * a block was computed (once: the whole output, once, where it is small).
+ * The block: all of it when it fits a quarter of the available memory (or
+ * the --workspace budget clamped to [64 MiB, 1 GiB], so as not to raise the
+ * process's peak above the top-k's), else as square as the shape allows: a
+ * thin slice of queries runs OpenBLAS about 12% slower, which would flatter
+ * top-k (docs/bench.md). */
 static brg_status topk_reference(brg_bench_case *c, const brg_bench_options *opts, int once,
                                  double *seconds, char *note, size_t cap)
 {
@@ -324,10 +313,8 @@ static void topk_release(brg_bench_case *c)
     free(tc->db_norms);
     free(tc->want);
     free(tc->want_idx);
-    tc->q = tc->db = NULL;
-    tc->db_norms = NULL;
-    tc->want = NULL;
-    tc->want_idx = NULL;
+    *tc = (topk_case){.nb = tc->nb, .dim = tc->dim, .nq = tc->nq, .k = tc->k,
+                      .workspace = tc->workspace};
 }
 
 static const brg_bench_case_i topk_case_i = {
@@ -336,8 +323,6 @@ static const brg_bench_case_i topk_case_i = {
     .verify = topk_verify,       .teardown = topk_teardown,
     .reference = topk_reference, .release = topk_release,
 };
-
-/* ---- planning ------------------------------------------------------------- */
 
 /* --scale shrinks nb and nq (to at least k and 1) and keeps dim. */
 int brg_bench_topk_shapes(const brg_bench_options *opts, brg_bench_topk_shape *out, int cap)

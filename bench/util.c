@@ -34,10 +34,8 @@ void brg_bench_touch(void *p, size_t bytes)
 int brg_bench_hwm_reset(void)
 {
     FILE *f = fopen("/proc/self/clear_refs", "w");
-    if (!f) return 0;
-    int ok = fputs("5", f) >= 0;
-    if (fclose(f) != 0) ok = 0;
-    return ok;
+    int ok = f && fputs("5", f) >= 0;
+    return f && fclose(f) == 0 && ok;
 }
 
 int64_t brg_bench_hwm_bytes(void)
@@ -80,7 +78,7 @@ size_t brg_bench_host_available(void)
 {
     brg_device *host = NULL;
     size_t available = 0, total = 0;
-    if (brg_device_open("cpu", &host) == BRG_OK &&
+    if (brg_device_open("cpu", &host) != BRG_OK ||
         brg_device_memory(host, &available, &total) != BRG_OK)
         available = 0;
     brg_device_close(host);
@@ -89,9 +87,9 @@ size_t brg_bench_host_available(void)
 
 brg_status brg_bench_fill(void *x, brg_dtype dtype, int64_t n, uint64_t seed)
 {
-    if (!x || (dtype != BRG_F32 && dtype != BRG_F64)) return BRG_ERR_INVALID_ARG;
     brg_device *host = NULL;
-    brg_status st = brg_device_open("cpu", &host);
+    int ok = x && (dtype == BRG_F32 || dtype == BRG_F64);
+    brg_status st = ok ? brg_device_open("cpu", &host) : BRG_ERR_INVALID_ARG;
     if (st == BRG_OK)
         st = dtype == BRG_F64 ? brg_fill_uniform_f64(host, x, n, seed)
                               : brg_fill_uniform_f32(host, x, n, seed);
