@@ -42,15 +42,12 @@ typedef struct brg_bench_options {
     char runners[BRG_BENCH_MAX_LIST][BRG_BENCH_NAME_LEN];
     int n_runners;                   /* 0: the pools, cpu and every GPU */
     brg_bench_size size;
-    int repeat;                      /* timed runs after one warm-up, >= 3 (huge: >= 1) */
-    int repeat_set;                  /* --repeat was given */
-    int rounds;                      /* the timed runs of each case spread over this many
-                                        passes of the suite (quick: 5, else 1) */
+    int repeat, repeat_set;          /* timed runs after a warm-up (>= 3; huge: >= 1); given */
+    int rounds;                      /* passes of the suite the runs spread over (quick: 5) */
     int warmup;                      /* one untimed run first (not in the huge suite) */
     int workers;                     /* pool workers; 0: online cores */
     size_t workspace_bytes;          /* top-k budget; 0: the library's default */
-    int check, quiet;
-    int progress;                    /* progress lines on stderr */
+    int check, quiet, progress;      /* progress: the line on stderr */
     double scale;                    /* hidden --scale: workload sizes times this */
     const char *json_path, *csv_path, *report_dir;  /* NULL: not written */
 } brg_bench_options;
@@ -109,15 +106,12 @@ void brg_bench_probe_free(brg_bench_probe *p); /* NULL is fine */
 typedef struct brg_bench_runner {
     char spec[BRG_BENCH_NAME_LEN];   /* canonical device spec, pool kind, or what was asked */
     brg_device *dev;                 /* NULL until opened or when not available */
-    int is_pool;
+    int is_pool, available;          /* available 0: reason says why */
     brg_pool_kind pool_kind;
-    int available;                   /* 0: reason says why */
-    int deferred;                    /* a GPU spec not opened yet */
-    int ceiling_done;                /* a device's ceiling was measured (or skipped) */
+    int deferred, ceiling_done;      /* a GPU spec not opened yet; its ceiling measured */
     char name[256];                  /* device name, without the spec */
     char reason[BRG_BENCH_REASON_LEN];
-    double mem_read_gbs;             /* median; NAN: not measured */
-    double mem_read_best_gbs;        /* its best run, printed only */
+    double mem_read_gbs, mem_read_best_gbs;  /* median and best run; NAN: not measured */
     double sgemm_gflops;             /* NAN: not measured */
     size_t ceiling_bytes;            /* buffer of the copy ceiling */
     brg_bench_probe *probe;          /* owned; NULL: no paired ceiling */
@@ -166,10 +160,9 @@ size_t brg_bench_host_available(void);
 /* x[0, n) uniform in [0, 1) from seed (f32 or f64): the library's
  * brg_fill_uniform_* on the host, the same array for any thread count. */
 brg_status brg_bench_fill(void *x, brg_dtype dtype, int64_t n, uint64_t seed);
-/* fn over ranges covering [0, n) once, on a brigade thread pool of
- * brg_bench_threads() workers (never what is timed); the pool's status. */
-typedef void (*brg_bench_range_fn)(int64_t begin, int64_t end, void *ctx);
-brg_status brg_bench_parallel(int64_t n, brg_bench_range_fn fn, void *ctx);
+/* fn(i, NULL, ctx) for i in [0, n) on a brigade thread pool of
+ * brg_bench_threads() workers (never what is timed); brg_pool_map's status. */
+brg_status brg_bench_parallel(int64_t n, brg_task_fn fn, void *ctx);
 /* python3 on scripts/<name> of the source tree the bench was built from,
  * with argv[0, argc): its exit status, or 2 (message on stderr). */
 int brg_bench_run_script(const char *name, int argc, char *const *argv);
@@ -222,7 +215,7 @@ struct brg_bench_case {
     int workers;                     /* pool runners' workers */
     double seq_seconds;              /* the sequential pool's median; NAN until measured */
     int ref_done;                    /* the CPU reference was measured (or failed: ref_note) */
-    double ref_seconds;              /* NAN: none */
+    double ref_seconds;              /* its median; NAN: none */
     char ref_note[BRG_BENCH_REASON_LEN];
     int64_t note_items;              /* > 0: each result's note gives seconds per item */
     char note[BRG_BENCH_REASON_LEN]; /* set by setup for the results (e.g. scaled down) */
@@ -266,16 +259,14 @@ typedef struct brg_bench_result {
     brg_bench_outcome outcome;
     char reason[BRG_BENCH_REASON_LEN];   /* why skipped or failed */
     double seconds, seconds_min, seconds_max;
-    int repeats;
+    int repeats, rounds;             /* timed runs, and the rounds they were merged from */
     const char *check;               /* "pass", "fail", "skipped" */
     double gbs, gflops, fraction_of_limit;   /* NAN: null */
     int64_t peak_bytes;              /* -1: null */
     double sgemm_seconds;            /* the reference's seconds; NAN: not a key */
     char note[BRG_BENCH_REASON_LEN]; /* under the row, JSON "note"; "" none */
     /* The raw material of the numbers above, so that rounds can be merged. */
-    int rounds;                      /* rounds merged into this result */
-    int target;                      /* timed runs it needs in all */
-    int n_samples;
+    int target, n_samples;           /* timed runs it needs in all, and has */
     int n_ratios;                    /* > 0: fraction_of_limit is the median of ratios */
     int ref_pairs;                   /* runs paired with one sgemm each */
     int64_t note_items;              /* > 0: the note gives seconds per item */

@@ -44,22 +44,22 @@ typedef struct mean_state {
 } mean_state;
 
 /* Part p of array_split(n, parts): the first n % parts parts have one more. */
-static void oracle_range(int64_t begin, int64_t end, void *ctx)
+static brg_status oracle_part(int64_t p, void *result, void *ctx)
 {
+    (void)result;
     mean_case *mc = ctx;
     int64_t q = mc->n / mc->parts, rest = mc->n % mc->parts;
-    for (int64_t p = begin; p < end; p++) {
-        int64_t start = p * q + (p < rest ? p : rest), len = q + (p < rest);
-        long double s = 0, a = 0;
-        for (int64_t i = start; i < start + len; i++) {
-            long double v = mc->dtype == BRG_F64 ? (long double)((const double *)mc->x)[i]
-                                                 : (long double)((const float *)mc->x)[i];
-            s += v;
-            a += fabsl(v);
-        }
-        mc->want[p] = len ? s / len : NAN;
-        mc->mean_abs[p] = len ? a / len : 0;
+    int64_t start = p * q + (p < rest ? p : rest), len = q + (p < rest);
+    long double s = 0, a = 0;
+    for (int64_t i = start; i < start + len; i++) {
+        long double v = mc->dtype == BRG_F64 ? (long double)((const double *)mc->x)[i]
+                                             : (long double)((const float *)mc->x)[i];
+        s += v;
+        a += fabsl(v);
     }
+    mc->want[p] = len ? s / len : NAN;
+    mc->mean_abs[p] = len ? a / len : 0;
+    return BRG_OK;
 }
 
 static brg_status mean_prepare(brg_bench_case *c, int check)
@@ -72,7 +72,7 @@ static brg_status mean_prepare(brg_bench_case *c, int check)
     mc->want = malloc((size_t)mc->parts * sizeof *mc->want);
     mc->mean_abs = malloc((size_t)mc->parts * sizeof *mc->mean_abs);
     if (!mc->want || !mc->mean_abs) return BRG_ERR_OUT_OF_MEMORY;
-    return brg_bench_parallel(mc->parts, oracle_range, mc);
+    return brg_bench_parallel(mc->parts, oracle_part, mc);
 }
 
 static void mean_teardown(void *state)

@@ -90,34 +90,34 @@ static double true_score(const topk_case *tc, int64_t qi, long double q_norm, in
     return (double)(dot(tc->q + qi * tc->dim, tc->db + b * tc->dim, tc->dim) / den);
 }
 
-static void norms_range(int64_t begin, int64_t end, void *ctx)
+static brg_status norm_of_row(int64_t b, void *result, void *ctx)
 {
+    (void)result;
     topk_case *tc = ctx;
-    for (int64_t b = begin; b < end; b++)
-        tc->db_norms[b] = sqrtl(dot(tc->db + b * tc->dim, tc->db + b * tc->dim, tc->dim));
+    tc->db_norms[b] = sqrtl(dot(tc->db + b * tc->dim, tc->db + b * tc->dim, tc->dim));
+    return BRG_OK;
 }
 
 /* Sampled query s against every row: a sorted list of the k best. */
-static void oracle_range(int64_t begin, int64_t end, void *ctx)
+static brg_status oracle_query(int64_t s, void *result, void *ctx)
 {
+    (void)result;
     topk_case *tc = ctx;
-    int64_t k = tc->k;
-    for (int64_t s = begin; s < end; s++) {
-        int64_t qi = sample_query(tc, s), *idx = tc->want_idx + s * k, have = 0;
-        long double q_norm = query_norm(tc, qi);
-        double *top = tc->want + s * k;
-        for (int64_t b = 0; b < tc->nb; b++) {
-            double score = true_score(tc, qi, q_norm, b);
-            /* its rank: after every row that scores as high (a lower index) */
-            int64_t r = have < k ? have++ : k;
-            while (r > 0 && score > top[r - 1]) r--;
-            if (r == k) continue;
-            memmove(top + r + 1, top + r, (size_t)(have - 1 - r) * sizeof *top);
-            memmove(idx + r + 1, idx + r, (size_t)(have - 1 - r) * sizeof *idx);
-            top[r] = score;
-            idx[r] = b;
-        }
+    int64_t k = tc->k, qi = sample_query(tc, s), *idx = tc->want_idx + s * k, have = 0;
+    long double q_norm = query_norm(tc, qi);
+    double *top = tc->want + s * k;
+    for (int64_t b = 0; b < tc->nb; b++) {
+        double score = true_score(tc, qi, q_norm, b);
+        /* its rank: after every row that scores as high (a lower index) */
+        int64_t r = have < k ? have++ : k;
+        while (r > 0 && score > top[r - 1]) r--;
+        if (r == k) continue;
+        memmove(top + r + 1, top + r, (size_t)(have - 1 - r) * sizeof *top);
+        memmove(idx + r + 1, idx + r, (size_t)(have - 1 - r) * sizeof *idx);
+        top[r] = score;
+        idx[r] = b;
     }
+    return BRG_OK;
 }
 
 static int64_t check_samples(int64_t nq, int64_t nb, int64_t dim)
@@ -143,8 +143,8 @@ static brg_status topk_prepare(brg_bench_case *c, int check)
     tc->want = malloc((size_t)(tc->n_samples * tc->k) * sizeof *tc->want);
     tc->want_idx = malloc((size_t)(tc->n_samples * tc->k) * sizeof *tc->want_idx);
     if (!tc->db_norms || !tc->want || !tc->want_idx) return BRG_ERR_OUT_OF_MEMORY;
-    st = brg_bench_parallel(tc->nb, norms_range, tc);
-    return st == BRG_OK ? brg_bench_parallel(tc->n_samples, oracle_range, tc) : st;
+    st = brg_bench_parallel(tc->nb, norm_of_row, tc);
+    return st == BRG_OK ? brg_bench_parallel(tc->n_samples, oracle_query, tc) : st;
 }
 
 /* path=host on every runner; path=index too on a GPU, where it differs:

@@ -97,29 +97,12 @@ brg_status brg_bench_fill(void *x, brg_dtype dtype, int64_t n, uint64_t seed)
     return st;
 }
 
-typedef struct range_job {
-    brg_bench_range_fn fn;
-    void *ctx;
-    int64_t n, parts;
-} range_job;
-
-static brg_status range_task(int64_t i, void *result, void *ctx)
+brg_status brg_bench_parallel(int64_t n, brg_task_fn fn, void *ctx)
 {
-    (void)result;
-    const range_job *j = ctx;
-    j->fn(j->n * i / j->parts, j->n * (i + 1) / j->parts, j->ctx);
-    return BRG_OK;
-}
-
-brg_status brg_bench_parallel(int64_t n, brg_bench_range_fn fn, void *ctx)
-{
-    if (n < 0 || !fn) return BRG_ERR_INVALID_ARG;
-    int threads = brg_bench_threads();
-    range_job j = {fn, ctx, n, n < 8 * (int64_t)threads ? n : 8 * (int64_t)threads};
-    brg_pool_options o = {.kind = BRG_POOL_THREADS, .workers = threads};
+    brg_pool_options o = {.kind = BRG_POOL_THREADS, .workers = brg_bench_threads()};
     brg_pool *pool = NULL;
     brg_status st = brg_pool_create(&o, &pool);
-    if (st == BRG_OK) st = brg_pool_map(pool, range_task, &j, j.parts, NULL, 0, NULL);
+    if (st == BRG_OK) st = brg_pool_map(pool, fn, ctx, n, NULL, 0, NULL);
     brg_pool_free(pool);
     return st;
 }
