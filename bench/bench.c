@@ -1,9 +1,6 @@
-/* bench: measures brigade's workloads on every available runner against the
- * machine's ceilings measured in the same run (docs/bench.md).
- *
- * Exit status: 0 when every measured case ran (and passed --check), 1 when a
- * check failed, a brigade call failed or a file could not be written, 2 for
- * a bad command line. */
+/* bench: brigade's workloads on every available runner against the machine's
+ * ceilings measured in the same run (docs/bench.md). Exit status: 0, 1 when a
+ * check, a brigade call or a file failed, 2 for a bad command line. */
 #include "bench.h"
 
 #include <math.h>

@@ -1,8 +1,6 @@
-/* Private to the bench executable (docs/bench.md). The bench is a table of
- * workloads (bench.c); a workload plans its cases, each a parameter set with a
- * small interface (prepare host data, then set up, run, verify and tear down
- * on each runner); the driver (measure.c) does the memory checks, warm-up,
- * timing, ceilings and results. */
+/* Private to the bench (docs/bench.md): a table of workloads (bench.c) that
+ * plan cases, each with a small interface (prepare; set up, run, verify, tear
+ * down per runner), and the driver around them (measure.c). */
 #ifndef BRG_BENCH_H
 #define BRG_BENCH_H
 
@@ -32,7 +30,6 @@ enum {
 #define BRG_BENCH_SETTLE_NS 300000000L
 
 /* ---- options (options.c) and progress (output.c) --------------------------- */
-
 /* HUGE is --suite huge: only the 37 GiB cosine top-k case, no other sizes. */
 typedef enum brg_bench_size { BRG_BENCH_SMALL, BRG_BENCH_SEED, BRG_BENCH_HUGE } brg_bench_size;
 
@@ -70,7 +67,6 @@ void brg_bench_progress_step(void);
 void brg_bench_progress_clear(void);
 
 /* ---- params: an ordered key/value list, the JSON "params" object (results.c) */
-
 typedef struct brg_bench_param {
     const char *key;                 /* static storage */
     const char *str;                 /* static string value, or NULL for a number */
@@ -93,7 +89,6 @@ void brg_bench_param_value(const brg_bench_param *e, char *buf, size_t cap);
 void brg_bench_params_format(const brg_bench_params *p, const char *sep, char *buf, size_t cap);
 
 /* ---- runners (runners.c) and the machine's ceilings (machine.c) ------------ */
-
 /* A ceiling run once next to each timed run of a memory-bound workload:
  * GB/s of one run, NAN when it fails. */
 typedef struct brg_bench_probe brg_bench_probe;
@@ -143,7 +138,6 @@ void brg_bench_ceilings(const brg_bench_options *opts, const brg_bench_machine *
                         brg_bench_runner *runners, int n_runners, int devices);
 
 /* ---- helpers (util.c) ------------------------------------------------------ */
-
 double brg_bench_now(void);          /* seconds on CLOCK_MONOTONIC */
 /* Write every page of p[0, bytes): first-touch faults here, not in a clock. */
 void brg_bench_touch(void *p, size_t bytes);
@@ -169,7 +163,6 @@ int brg_bench_run_script(const char *name, int argc, char *const *argv);
 int brg_bench_under_mpi(void);       /* an MPI launcher started this process */
 
 /* ---- cases and workloads ------------------------------------------------------ */
-
 typedef struct brg_bench_case brg_bench_case;
 
 typedef struct brg_bench_case_i {
@@ -245,7 +238,6 @@ int brg_bench_topk_shapes(const brg_bench_options *opts, brg_bench_topk_shape *o
 int brg_bench_mpi_main(const brg_bench_options *opts);
 
 /* ---- results, and merging rounds (results.c) ------------------------------------ */
-
 typedef enum brg_bench_outcome {
     BRG_BENCH_MEASURED = 0,
     BRG_BENCH_SKIPPED,               /* runner or memory not available */
@@ -302,7 +294,6 @@ brg_status brg_bench_results_merge(brg_bench_results *all, const brg_bench_resul
                                    size_t *index);
 
 /* ---- output (output.c): stdout, and the files --------------------------------- */
-
 void brg_bench_print_machine(FILE *f, const brg_bench_machine *m, const brg_bench_runner *runners,
                              int n_runners);
 void brg_bench_print_devices(FILE *f, const brg_bench_runner *runners, int n_runners);
@@ -321,7 +312,6 @@ int brg_bench_write_report(const char *dir, const brg_bench_machine *m,
                            const brg_bench_results *all);
 
 /* ---- measuring (measure.c) ------------------------------------------------------ */
-
 /* Prepare case c, measure it on every available runner of pass that applies
  * to it, merge one result per runner and variant into all, and release the
  * case's host data; with final_round, print the merged results. The passes

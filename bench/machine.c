@@ -1,9 +1,6 @@
-/* The machine's ceilings, measured in the same run as the workloads and the
- * same way (one warm-up, the median of several runs; the best printed too):
- * a best-of ceiling against a median workload would measure the noise.
- * CPU read bandwidth: a brigade thread pool sums slices of a buffer far
- * larger than the caches; CPU sgemm: OpenBLAS; device copy bandwidth:
- * brg_tensor_copy, read plus write, until the library wraps cuBLAS. */
+/* The machine's ceilings, measured like the workloads (a warm-up, then the
+ * median: a best-of ceiling against a median workload measures the noise):
+ * CPU read bandwidth, OpenBLAS sgemm, and a device's copy bandwidth. */
 #include "bench.h"
 
 #include <cblas.h>
@@ -17,22 +14,17 @@ enum { CEILING_RUNS = 7, SGEMM_RUNS = 5, SLICES_PER_THREAD = 16 };
 #define CEILING_BYTES ((size_t)1 << 30) /* far above any L3 of today */
 #define CEILING_MIN_BYTES (64 * MIB)    /* floor under --scale or short memory */
 
+/* The CPU model as the library's cpu device names it ("cpu: MODEL, N threads"). */
 static void cpu_model(char *out, size_t cap)
 {
-    snprintf(out, cap, "unknown CPU");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f) return;
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "model name", 10) != 0) continue;
-        const char *v = strchr(line, ':');
-        if (!v) break;
-        v++;
-        v += strspn(v, " \t");
-        snprintf(out, cap, "%.*s", (int)strcspn(v, "\n"), v);
-        break;
-    }
-    fclose(f);
+    brg_device *cpu = NULL;
+    const char *d = brg_device_open("cpu", &cpu) == BRG_OK ? brg_device_describe(cpu) : "";
+    const char *model = strstr(d, ": "), *end = strrchr(d, ',');
+    if (model && end > model)
+        snprintf(out, cap, "%.*s", (int)(end - model - 2), model + 2);
+    else
+        snprintf(out, cap, "unknown CPU");
+    brg_device_close(cpu);
 }
 
 /* The ceiling buffer: 1 GiB, less when memory is short (a quarter of what

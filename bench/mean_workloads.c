@@ -1,17 +1,14 @@
-/* Workloads mean_rows and mean_chunks: the tutorial's
- *   big_array.reshape(n, -1).mean(axis=1)          (mean_rows)
- *   [c.mean() for c in np.array_split(big_array, n)] (mean_chunks)
- * on tensors uploaded once; only the brigade call is timed. The oracle sums
- * each row or chunk in long double, independently of the library. */
+/* Workloads mean_rows (reshape(n, -1).mean(axis=1)) and mean_chunks (the
+ * means of np.array_split(x, n)) on tensors uploaded once; the oracle sums
+ * each part in long double, independently of the library. */
 #include "bench.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The tutorial's sizes: n = 100,000 rows of 1,000 or 10,000 values (f32:
- * Part 2's GPU line, torch.rand), and array_split of 1e8 values into many
- * small or few large chunks. rows: reshape to parts x -1, brg_mean_rows. */
+/* The tutorial's sizes (f32: Part 2's GPU line, torch.rand). rows: reshape to
+ * parts x -1 and brg_mean_rows; else brg_mean_chunks. */
 static const struct {
     const char *workload;
     int rows;
@@ -184,14 +181,13 @@ static brg_status plan_means(const brg_bench_workload *w, const brg_bench_option
         mc->n = mc->rows ? mc->parts * (cols > 0 ? cols : 1) : n > 0 ? n : 1;
         size_t in = (size_t)mc->n * brg_dtype_size(mc->dtype);
         size_t out = (size_t)mc->parts * brg_dtype_size(mc->dtype);
+        size_t oracle = opts->check ? 2 * (size_t)mc->parts * sizeof(long double) : 0;
         brg_bench_case *c = &cases[(*count)++];
-        /* Host: the data, the oracle, and the output copied back by verify.
-         * Memory-bound: gflops is null. */
-        *c = (brg_bench_case){.workload = w->name, .ops = &mean_case_i,
-                              .host_bytes = in + out + (opts->check ? 2 * (size_t)mc->parts *
-                                                                          sizeof(long double)
-                                                                    : 0),
-                              .device_bytes = in + out, .read_bytes = in, .impl = mc};
+        /* Host: the data, the oracle, the output copied back by verify. No flops:
+         * memory-bound, gflops is null. */
+        *c = (brg_bench_case){.workload = w->name, .ops = &mean_case_i, .impl = mc,
+                              .host_bytes = in + out + oracle, .device_bytes = in + out,
+                              .read_bytes = in};
         brg_bench_params_int(&c->params, mc->rows ? "rows" : "n", mc->parts);
         brg_bench_params_int(&c->params, mc->rows ? "cols" : "size",
                              mc->rows ? mc->n / mc->parts : mc->n);

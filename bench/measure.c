@@ -1,8 +1,6 @@
-/* Measuring one case: memory checks, host data once, the CPU reference of a
- * compute-bound case once, then on each runner (and each of the case's
- * variants there) set up, one warm-up run, this round's timed runs, the
- * check, tear down. Only the library call is inside the clock, followed by
- * a device synchronize so that no GPU work is still in flight when it stops. */
+/* Measuring one case: memory checks, host data, the CPU reference, then per
+ * runner and variant set up, warm-up, timed runs, check, tear down. Only the
+ * library call and a device synchronize are inside the clock. */
 #include "bench.h"
 
 #include <math.h>
@@ -70,13 +68,11 @@ static brg_status timed_run(const brg_bench_case *c, void *state, brg_device *de
     return st;
 }
 
-/* One warm-up (not in the huge suite, whose one call lasts minutes), then
- * this round's share of the result's r->target runs (`have` done in earlier
- * rounds; ceil(target / rounds) a round) into r->samples. A memory-bound case
- * on a runner with a ceiling probe runs the ceiling right before each timed
- * run, a compute-bound one on the cpu runner its paired reference, and its
- * fraction of the limit is the median of the pairs' ratios: on a shared
- * machine the load drifts over seconds, and a pair sees the same load. */
+/* A warm-up (not in the huge suite), then this round's share of r->target
+ * runs (`have` done before; ceil(target / rounds) a round). Each run may be
+ * paired with the runner's ceiling probe (memory-bound) or the reference
+ * (cpu, compute-bound): the fraction is then the median of the pairs' ratios,
+ * as on a shared machine the load drifts over seconds and a pair sees one. */
 static brg_status time_case(const brg_bench_options *opts, brg_bench_case *c, void *state,
                             const brg_bench_runner *run, int have, brg_bench_result *r)
 {

@@ -1,10 +1,7 @@
-/* `bench --workload cosine_topk` under mpirun (with brigade_mpi): the database
- * sharded by rows over the ranks, on the device of --runner (default auto).
- * Per case, after a warm-up, the median of --repeat runs of brg_index_search
- * on the root over the whole database (1 rank), of each rank's over its shard
- * (the slowest is the search part of a sharded run), and of
- * brg_mpi_index_search (P ranks; from a barrier to the slowest rank). --check
- * compares the P-rank answer with the 1-rank one (docs/bench.md). */
+/* `bench --workload cosine_topk` under mpirun (docs/bench.md): the medians of
+ * brg_index_search on the root over the whole database (1 rank) and on each
+ * rank over its shard, and of brg_mpi_index_search over the shards (P ranks,
+ * from a barrier to the slowest rank); --check compares their answers. */
 #include "bench.h"
 
 #include <math.h>

@@ -1,12 +1,8 @@
-/* The tutorial's Part 1 workloads from the library's registry
- * (include/brigade/workloads.h) on the pool runners (brg_workload_map) and,
- * where the work is data-parallel, on the devices (brg_workload_run_device);
- * plus `dispatch`, empty tasks: what a pool costs per item. The seed suite
- * runs the registry's sizes (the tutorial's), the quick suite the small ones
- * and stand-ins that finish in seconds (sleep 25 x 20 ms, big_alloc 2 x 500
- * MiB). Only the map (or the device call) is timed, not preparing the
- * workload or creating the pool: a persistent pool serves many maps. A
- * process pool forks inside every map, so its fork cost is in its time. */
+/* The tutorial's Part 1 workloads from the library's registry on the pools
+ * (brg_workload_map) and, where data-parallel, on the devices; plus
+ * `dispatch`, empty tasks: what a pool costs per item. Only the map (or the
+ * device call) is timed: a persistent pool serves many maps, while a process
+ * pool forks inside every map, so its fork cost is in its time. */
 #include "bench.h"
 
 #include <math.h>

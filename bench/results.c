@@ -1,9 +1,7 @@
-/* The results and their params (in the workload's own order), and rounds:
- * one result's timed runs spread over several passes of the suite, merged.
- * Why: on a shared machine the speed drifts over tens of seconds, while the
- * back-to-back runs of one case agree with each other, so one run's max - min
- * misses the noise between two runs of the bench and scripts/bench-compare
- * flags drift as change. Runs spread over the pass see the drift. */
+/* The results and their params, and rounds: one result's runs spread over
+ * several passes of the suite, merged. On a shared machine the speed drifts
+ * over tens of seconds while back-to-back runs agree: only runs spread over
+ * the pass see the drift that scripts/bench-compare would flag as change. */
 #include "bench.h"
 
 #include <inttypes.h>

@@ -1,8 +1,6 @@
-/* Runners: the pool kinds and the devices. By default the four pools, the
- * CPU and every CUDA and HIP device (the emulated ones, hundreds of times
- * slower, only when named). One that is not available stays with brigade's
- * reason. GPU specs are opened after the process pools have run: once a GPU
- * runtime lives in the process, the library refuses to fork. */
+/* Runners: the four pools, the CPU and every CUDA and HIP device by default
+ * (emulated ones when named). One not available stays, with brigade's reason.
+ * GPU specs open after the process pools: the library will not fork then. */
 #include "bench.h"
 
 #include <string.h>
@@ -139,8 +137,8 @@ void brg_bench_close_runners(brg_bench_runner *runners, int count)
 {
     for (int i = 0; i < count; i++) {
         brg_bench_probe_free(runners[i].probe);
-        runners[i].probe = NULL;
         brg_device_close(runners[i].dev);
+        runners[i].probe = NULL;
         runners[i].dev = NULL;
     }
 }

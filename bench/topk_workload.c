@@ -1,10 +1,8 @@
-/* Workload cosine_topk: the tutorial's Part 3, the k = 3 database rows most
- * similar (cosine) to each of nq queries, at the tutorial's sizes. Timed: the
- * one-call brg_cosine_topk_f32 on host arrays (path=host, every runner), and
- * on GPU runners also brg_index_search on a prepared index, the database
- * resident on the device (path=index). The reference is a plain OpenBLAS
- * sgemm of the same shape, which builds the whole nq x nb score matrix that
- * top-k avoids: fraction_of_limit is its time over ours (docs/bench.md). */
+/* Workload cosine_topk, the tutorial's Part 3: brg_cosine_topk_f32 on host
+ * arrays (path=host), and on GPUs brg_index_search on a device-resident index
+ * (path=index). The reference is a same-shape OpenBLAS sgemm, which builds the
+ * nq x nb score matrix that top-k avoids: fraction_of_limit is its time over
+ * ours (docs/bench.md). */
 #include "bench.h"
 
 #include <cblas.h>
@@ -35,9 +33,8 @@ enum {
 #define CHECK_TOL 1e-5            /* the project's rule for scores */
 #define MIB ((size_t)1 << 20)
 #define GIB ((size_t)1 << 30)
-/* Pair each cpu top-k run with an sgemm (bench.h) when the sgemm's whole
- * output is at most this (the quick suite's shapes); larger ones run for
- * seconds, long enough to average the machine's drift. */
+/* Pair each cpu top-k run with an sgemm whose output is at most this (the
+ * quick suite's); larger ones run for seconds, averaging the drift. */
 #define PAIRED_REFERENCE_MAX (256 * MIB)
 
 typedef struct topk_case {
@@ -248,14 +245,11 @@ static double sgemm_once(const topk_case *tc, int64_t rows, int64_t cols, float 
     return brg_bench_now() - t0;
 }
 
-/* C = Q . DB^T with OpenBLAS's own threads, as a user would call it: the
- * top-k's warm-up and runs, the median scaled to the whole output when only
- * a block was computed (once: the whole output, once, where it is small).
- * The block: all of it when it fits a quarter of the available memory (or
- * the --workspace budget clamped to [64 MiB, 1 GiB], so as not to raise the
- * process's peak above the top-k's), else as square as the shape allows: a
- * thin slice of queries runs OpenBLAS about 12% slower, which would flatter
- * top-k (docs/bench.md). */
+/* C = Q . DB^T with OpenBLAS's threads: the top-k's warm-up and runs, scaled
+ * to the whole output when only a block fits a quarter of the available
+ * memory (or the --workspace budget in [64 MiB, 1 GiB]); the block as square
+ * as the shape allows, since a thin slice runs OpenBLAS about 12% slower
+ * (docs/bench.md). once: the whole output, once, where it is small. */
 static brg_status topk_reference(brg_bench_case *c, const brg_bench_options *opts, int once,
                                  double *seconds, char *note, size_t cap)
 {

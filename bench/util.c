@@ -1,6 +1,5 @@
-/* The bench's helpers: the clock, the process's memory, the host as a
- * brigade "cpu" device (its memory, the data generator), a parallel loop on
- * a brigade thread pool, and the scripts the bench runs. */
+/* The bench's helpers: the clock, the process's memory, the host as a "cpu"
+ * device, a brigade thread pool for the oracles, the scripts the bench runs. */
 #include "bench.h"
 
 #include <errno.h>
@@ -137,9 +136,6 @@ int brg_bench_run_script(const char *name, int argc, char *const *argv)
 
 int brg_bench_under_mpi(void)
 {
-    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK",
-                                       "MPI_LOCALNRANKS"};
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
-        if (getenv(vars[i])) return 1;
-    return 0;
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK") ||
+           getenv("MPI_LOCALNRANKS");
 }
