@@ -3,7 +3,6 @@
  * check, a brigade call or a file failed, 2 for a bad command line. */
 #include "bench.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

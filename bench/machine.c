@@ -38,8 +38,7 @@ static size_t ceiling_bytes(const brg_bench_options *opts, size_t available)
     return bytes / MIB * MIB;
 }
 
-/* The CPU read pass (the pool's threads wait for each map: their creation is
- * not in the clock) or a device copy. */
+/* The CPU read pass (the pool's threads wait for each map) or a device copy. */
 struct brg_bench_probe {
     brg_pool *pool;
     double *buffer, *sums;           /* sums: one per slice, so the reads stay */

@@ -1,7 +1,6 @@
-/* The output: the progress line on stderr; the machine block, the results
- * table and the summary on stdout; the JSON document of design.md section 8
- * (--json), one CSV row per result (--csv), and --report. A value that does
- * not apply (NAN, -1) is JSON null and an empty CSV field. */
+/* The output: the progress line, the machine block, the table and the
+ * summary; --json (design.md section 8), --csv and --report. A value that
+ * does not apply (NAN, -1) is JSON null and an empty CSV field. */
 #include "bench.h"
 
 #include <errno.h>

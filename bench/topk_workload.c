@@ -11,8 +11,7 @@
 #include <string.h>
 
 /* The tutorial's sizes (nb, dim, nq) and the smallest --size that runs each
- * (HUGE: only that suite). The third alone took 70 s of the quick suite on
- * the 2-core machine, so it and the larger ones are --size seed. */
+ * (the third took 70 s of the quick suite on 2 cores: seed). */
 static const struct {
     int64_t nb, dim, nq;
     brg_bench_size min_size;
