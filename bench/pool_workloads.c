@@ -141,16 +141,15 @@ static double part1_ideal(const brg_bench_case *c, int workers, double seq)
 }
 
 static const brg_bench_case_i part1_i = {
-    .setup = part1_setup,     .setup_pool = part1_setup_pool,
-    .ideal_seconds = part1_ideal, .run = part1_run,   .verify = part1_verify,
-    .teardown = part1_teardown,
+    .setup = part1_setup, .setup_pool = part1_setup_pool, .ideal_seconds = part1_ideal,
+    .run = part1_run,     .verify = part1_verify,         .teardown = part1_teardown,
 };
 
 /* Pools only: mean_chunks (on devices: the kernel case, mean_workloads.c;
  * memory-bound, so GB/s over the read ceiling) and dispatch (ns per item). */
 static const brg_bench_case_i pools_only_i = {
-    .setup_pool = part1_setup_pool, .run = part1_run,
-    .verify = part1_verify,   .teardown = part1_teardown,
+    .setup_pool = part1_setup_pool, .run = part1_run, .verify = part1_verify,
+    .teardown = part1_teardown,
 };
 
 static int64_t scaled(int64_t v, double scale)
