@@ -27,7 +27,7 @@ bench: build
 	$(BUILD)/bench/bench $(BENCH_ARGS)
 
 # The CPU backend, the emulated device code and the bench (its ctest cases:
-# smoke runs with rounds, --compare, the results store) under ASan+UBSan,
+# smoke runs with rounds, scripts/bench-compare, the results store) under ASan+UBSan,
 # then TSan.
 sanitize: deps
 	cmake -S . -B build-asan -DBRIGADE_EMU=ON -DBRIGADE_SANITIZE=address,undefined \
@@ -63,7 +63,7 @@ fuzz:
 	      -DBRIGADE_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRIGADE_BENCH=OFF
 	cmake --build build-fuzz -j$(JOBS)
 	ctest --test-dir build-fuzz -L fuzz --output-on-failure
-	@for h in helpers planner compare options; do \
+	@for h in helpers planner options; do \
 	  work=$$(mktemp -d); cp tests/fuzz/corpus/$$h/* $$work/; \
 	  echo "fuzz_$$h: $(FUZZ_SECONDS) s"; \
 	  build-fuzz/tests/fuzz/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \

@@ -1,33 +1,18 @@
-/* bench: measures brigade's workloads on every available runner against the
- * machine's ceilings measured in the same run (docs/bench.md).
- *
- * Exit status: 0 when every measured case ran (and passed --check), 1 when a
- * check failed or a brigade call failed, 2 for a bad command line. */
+/* bench: brigade's workloads on every available runner against the machine's
+ * ceilings measured in the same run (docs/bench.md). Exit status: 0, 1 when a
+ * check, a brigade call or a file failed, 2 for a bad command line. */
 #include "bench.h"
-#include "compare.h"
 
-#include <errno.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* The workloads, in the tutorial's order: Part 1 (pools), Part 2 (means),
- * Part 3 (cosine top-k). mean_chunks has two entries: its pool form
- * (Part 1) and its kernel form on devices (Part 2's comparison). */
+/* The tutorial's order: Part 1 (pools), Part 2 (means), Part 3 (top-k).
+ * mean_chunks is in Part 1 on pools and in Part 2 as a kernel on devices. */
 static const brg_bench_workload *const workloads[] = {
-    &brg_bench_sleep,
-    &brg_bench_prime_heavy,
-    &brg_bench_prime_range,
-    &brg_bench_file_write,
-    &brg_bench_big_alloc,
-    &brg_bench_mean_chunks_pools,
-    &brg_bench_dispatch,
-    &brg_bench_mean_rows,
-    &brg_bench_mean_chunks,
-    &brg_bench_cosine_topk,
-};
+    &brg_bench_part1[0], &brg_bench_part1[1], &brg_bench_part1[2], &brg_bench_part1[3],
+    &brg_bench_part1[4], &brg_bench_part1[5], &brg_bench_part1[6], &brg_bench_means[0],
+    &brg_bench_means[1], &brg_bench_cosine_topk};
 #define N_WORKLOADS (sizeof workloads / sizeof workloads[0])
 
 static int known_workload(const char *name)
@@ -37,22 +22,23 @@ static int known_workload(const char *name)
     return 0;
 }
 
-/* ---- the run ------------------------------------------------------------------ */
-
-static int selected(const brg_bench_options *o, const brg_bench_workload *w)
+static void free_cases(brg_bench_case *cases, int count)
 {
-    if (o->n_workloads == 0) return 1;
-    for (int i = 0; i < o->n_workloads; i++)
-        if (strcmp(o->workloads[i], w->name) == 0) return 1;
-    return 0;
+    for (int i = 0; i < count; i++) {
+        if (cases[i].ops->release) cases[i].ops->release(&cases[i]);
+        free(cases[i].impl);
+    }
 }
 
 static int plan_all(const brg_bench_options *o, brg_bench_case *cases, int *count)
 {
     *count = 0;
     for (size_t i = 0; i < N_WORKLOADS; i++) {
-        if (!selected(o, workloads[i])) continue;
-        brg_status st = workloads[i]->plan(o, cases, count, BRG_BENCH_MAX_CASES);
+        int selected = o->n_workloads == 0;
+        for (int k = 0; k < o->n_workloads; k++)
+            selected |= strcmp(o->workloads[k], workloads[i]->name) == 0;
+        brg_status st = selected ? workloads[i]->plan(workloads[i], o, cases, count,
+                                                      BRG_BENCH_MAX_CASES) : BRG_OK;
         if (st != BRG_OK) {
             fprintf(stderr, "bench: planning %s: %s\n", workloads[i]->name, brg_status_str(st));
             return -1;
@@ -61,160 +47,17 @@ static int plan_all(const brg_bench_options *o, brg_bench_case *cases, int *coun
     return 0;
 }
 
-/* The ceilings of the runners that have none yet: the CPU's (measured
- * once) for the cpu runner and the pools, a copy bandwidth per device. */
-static void measure_ceilings(const brg_bench_options *o, brg_bench_machine *m,
-                             brg_bench_runner *runners, int n_runners)
-{
-    for (int i = 0; i < n_runners; i++) {
-        brg_bench_runner *r = &runners[i];
-        if (!r->available) continue;
-        if (r->is_pool || brg_device_get_kind(r->dev) == BRG_DEVICE_CPU) {
-            r->mem_read_gbs = m->mem_read_gbs;
-            r->sgemm_gflops = m->sgemm_gflops;
-            if (!r->is_pool && !r->probe) { /* the cpu runner owns it from here */
-                r->probe = m->read_probe;
-                m->read_probe = NULL;
-            }
-            continue;
-        }
-        if (r->ceiling_done) continue;
-        r->ceiling_done = 1;
-        if (o->size != BRG_BENCH_HUGE) {
-            brg_bench_device_ceiling(o, r);
-        } else { /* no memory-bound workload; keep the device's memory for top-k */
-            r->mem_read_gbs = r->sgemm_gflops = NAN;
-        }
-    }
-}
-
 /* Runners not available: one row each, and in the JSON's not_measured. */
 static int record_unavailable(const brg_bench_runner *runners, int n, brg_bench_results *all)
 {
     for (int i = 0; i < n; i++) {
         if (runners[i].available || runners[i].deferred) continue;
-        brg_bench_result r;
-        memset(&r, 0, sizeof r);
-        snprintf(r.runner, sizeof r.runner, "%s", runners[i].spec);
+        brg_bench_result r = brg_bench_result_new(NULL, NULL, runners[i].spec);
         r.outcome = BRG_BENCH_SKIPPED;
         snprintf(r.reason, sizeof r.reason, "%s", runners[i].reason);
-        r.check = "skipped";
-        r.seconds = r.seconds_min = r.seconds_max = r.gbs = r.gflops = r.fraction_of_limit = NAN;
-        r.peak_bytes = -1;
-        r.sgemm_seconds = NAN;
         if (brg_bench_results_add(all, &r) != BRG_OK) return -1;
     }
     return 0;
-}
-
-/* The passes (see run). */
-static int pass_pools(const brg_bench_runner *r)
-{
-    return r->is_pool && r->pool_kind != BRG_POOL_OPENMP;
-}
-
-static int pass_openmp(const brg_bench_runner *r)
-{
-    return r->is_pool && r->pool_kind == BRG_POOL_OPENMP;
-}
-
-static int pass_devices(const brg_bench_runner *r)
-{
-    return !r->is_pool;
-}
-
-/* Each case of one pass once, in order; -1 when the results cannot be
- * stored (then, with last, the cases not reached are destroyed too). */
-static int measure_round(const brg_bench_options *o, brg_bench_case *cases, int n_cases,
-                         const brg_bench_runner *runners, int n_runners,
-                         brg_bench_runner_filter want, int last, int final_round,
-                         brg_bench_results *all)
-{
-    int failed = 0;
-    for (int i = 0; i < n_cases; i++) {
-        int f = brg_bench_measure_case(o, &cases[i], runners, n_runners, want, last, final_round,
-                                       all);
-        if (f < 0) { /* the case itself is destroyed when last */
-            failed = -1;
-            for (int k = i + 1; k < n_cases && last; k++) cases[k].ops->destroy(&cases[k]);
-            break;
-        }
-        failed += f;
-    }
-    return failed;
-}
-
-/* A fresh plan of the same cases for another round of the last pass, which
- * destroyed the previous round's (their host data would otherwise stay
- * resident for the whole pass). What a case learnt in earlier rounds (the
- * sequential median, the CPU reference) carries over. 0, or -1 when the
- * plan differs or fails (message on stderr). */
-static int replan(const brg_bench_options *o, const brg_bench_case *old, int n_old,
-                  brg_bench_case *fresh)
-{
-    int n = 0;
-    if (plan_all(o, fresh, &n) != 0) {
-        for (int i = 0; i < n; i++) fresh[i].ops->destroy(&fresh[i]);
-        return -1;
-    }
-    int same = n == n_old;
-    for (int i = 0; same && i < n; i++) {
-        char a[512], b[512];
-        brg_bench_params_format(&old[i].params, " ", a, sizeof a);
-        brg_bench_params_format(&fresh[i].params, " ", b, sizeof b);
-        same = strcmp(old[i].workload, fresh[i].workload) == 0 && strcmp(a, b) == 0;
-    }
-    if (!same) {
-        for (int i = 0; i < n; i++) fresh[i].ops->destroy(&fresh[i]);
-        fputs("bench: a round planned different cases; the results stop here\n", stderr);
-        return -1;
-    }
-    for (int i = 0; i < n; i++) {
-        fresh[i].seq_seconds = old[i].seq_seconds;
-        fresh[i].ref_done = old[i].ref_done;
-        fresh[i].ref_seconds = old[i].ref_seconds;
-        memcpy(fresh[i].ref_note, old[i].ref_note, sizeof fresh[i].ref_note);
-    }
-    return 0;
-}
-
-/* One pass (the runners `want` accepts) in o->rounds rounds: every case
- * on every runner, then again, so that each result's timed runs are spread
- * over the pass (results.c). With last, each round destroys its cases and
- * the next one plans them again (into spare). */
-static int measure_cases(const brg_bench_options *o, brg_bench_case *cases, int n_cases,
-                         brg_bench_case *spare, const brg_bench_runner *runners, int n_runners,
-                         brg_bench_runner_filter want, int last, brg_bench_results *all)
-{
-    int failed = 0, rounds = o->rounds > 1 ? o->rounds : 1;
-    brg_bench_case *now = cases;
-    for (int round = 0; round < rounds && failed >= 0; round++) {
-        if (round > 0 && last) {
-            brg_bench_case *next = now == cases ? spare : cases;
-            if (replan(o, now, n_cases, next) != 0) return -1;
-            now = next;
-        }
-        brg_bench_progress_round(round + 1, rounds);
-        int f = measure_round(o, now, n_cases, runners, n_runners, want, last,
-                              round == rounds - 1, all);
-        failed = f < 0 ? f : failed + f;
-    }
-    if (last && now != cases) /* the caller's array: its impl are freed, the rest kept */
-        memcpy(cases, now, (size_t)n_cases * sizeof *cases);
-    return failed;
-}
-
-static int write_files(const brg_bench_options *o, const brg_bench_machine *m,
-                       const brg_bench_runner *runners, int n_runners,
-                       const brg_bench_results *all)
-{
-    int bad = 0;
-    if (o->json_path && brg_bench_write_json(o->json_path, m, runners, n_runners, all) != 0)
-        bad = 1;
-    if (o->csv_path && brg_bench_write_csv(o->csv_path, all) != 0) bad = 1;
-    if (o->report_dir && brg_bench_write_report(o->report_dir, m, runners, n_runners, all) != 0)
-        bad = 1;
-    return bad;
 }
 
 typedef struct bench_state {
@@ -223,82 +66,79 @@ typedef struct bench_state {
     brg_bench_runner runners[BRG_BENCH_MAX_RUNNERS];
     int n_runners;
     brg_bench_case cases[BRG_BENCH_MAX_CASES];
-    brg_bench_case spare[BRG_BENCH_MAX_CASES]; /* the next round's plan (measure_cases) */
     int n_cases;
     brg_bench_results results;
 } bench_state;
 
-/* Three passes, in an order the library's fork rules dictate (docs/pools.md):
- *   1. the sequential, thread and process pools, while no GPU runtime and
- *      no OpenMP lives in the process (a process pool may fork);
- *   2. the OpenMP pool (libgomp starts here; no process pool runs after);
- *   3. the GPU runners, opened only now, and the other devices.
- * Each case is planned once and destroyed after its last pass. */
+/* Three passes, in the order the library's fork rules dictate (docs/pools.md):
+ * the sequential, thread and process pools while no GPU runtime and no OpenMP
+ * lives in the process (a process pool forks); the OpenMP pool; the devices,
+ * GPU runners opened only then. */
 static int run(bench_state *b)
 {
     const brg_bench_options *o = &b->opts;
+    brg_bench_machine *m = &b->machine;
     int rc = brg_bench_open_runners(o, b->runners, &b->n_runners);
     if (rc) return rc;
-    if (plan_all(o, b->cases, &b->n_cases) != 0) {
-        for (int i = 0; i < b->n_cases; i++) b->cases[i].ops->destroy(&b->cases[i]);
-        return 1;
-    }
+    if (plan_all(o, b->cases, &b->n_cases) != 0) return 1; /* main frees them */
     int total = 0;
-    for (int i = 0; i < b->n_cases; i++) /* every pass: the filters split the runners */
-        total += brg_bench_count_runs(&b->cases[i], b->runners, b->n_runners, NULL) *
-                 (o->rounds > 1 ? o->rounds : 1);
+    for (int i = 0; i < b->n_cases; i++) /* every pass */
+        total += brg_bench_count_runs(&b->cases[i], b->runners, b->n_runners, -1) * o->rounds;
     brg_bench_progress_plan(total);
-    brg_bench_machine_measure(o, &b->machine);
+    brg_bench_machine_measure(o, m);
     brg_bench_progress_clear();
-    /* A fork copies the parent's page tables: with the probe's 1 GiB
-     * resident, each process-pool fork took 40 ms instead of 0.2 ms here.
-     * The pools run without it; the devices' pass makes a new one. */
-    int had_probe = b->machine.read_probe != NULL;
-    brg_bench_probe_free(b->machine.read_probe);
-    b->machine.read_probe = NULL;
-    measure_ceilings(o, &b->machine, b->runners, b->n_runners);
-    brg_bench_print_machine(stdout, &b->machine, b->runners, b->n_runners);
+    brg_bench_ceilings(o, m, b->runners, b->n_runners, 0);
+    brg_bench_print_machine(stdout, m, b->runners, b->n_runners);
     if (o->rounds > 1)
         printf("rounds: %d (each pass runs every case %d times, set up and warmed up anew; a "
                "row is all its runs, printed after the last)\n\n", o->rounds, o->rounds);
     brg_bench_print_header(stdout);
-    int failed = measure_cases(o, b->cases, b->n_cases, b->spare, b->runners, b->n_runners,
-                               pass_pools, 0, &b->results);
-    if (failed >= 0) {
-        int f = measure_cases(o, b->cases, b->n_cases, b->spare, b->runners, b->n_runners,
-                              pass_openmp, 0, &b->results);
-        failed = f < 0 ? f : failed + f;
-    }
-    if (failed >= 0) {
-        if (had_probe) b->machine.read_probe = brg_bench_read_probe_new(o, b->machine.threads);
-        brg_bench_progress(o, "opening the GPU runners");
-        brg_bench_open_deferred(b->runners, &b->n_runners);
-        measure_ceilings(o, &b->machine, b->runners, b->n_runners);
-        brg_bench_progress_clear();
-        fputs("\ndevices:\n", stdout);
-        brg_bench_print_devices(stdout, b->runners, b->n_runners);
-        brg_bench_print_header(stdout);
-    }
-    brg_bench_probe_free(b->machine.read_probe); /* no cpu runner took it */
-    b->machine.read_probe = NULL;
-    if (failed >= 0) {
-        int f = measure_cases(o, b->cases, b->n_cases, b->spare, b->runners, b->n_runners,
-                              pass_devices, 1, &b->results);
-        failed = f < 0 ? f : failed + f;
-    } else { /* the results could not be stored: the last pass did not run */
-        for (int i = 0; i < b->n_cases; i++) b->cases[i].ops->destroy(&b->cases[i]);
+    int failed = 0, rounds = o->rounds > 1 ? o->rounds : 1;
+    for (int pass = 0; pass < 3 && failed >= 0; pass++) {
+        if (pass == 2) {
+            brg_bench_progress(o, "opening the GPU runners");
+            brg_bench_open_deferred(b->runners, &b->n_runners);
+            brg_bench_ceilings(o, m, b->runners, b->n_runners, 1);
+            brg_bench_progress_clear();
+            fputs("\ndevices:\n", stdout);
+            brg_bench_print_devices(stdout, b->runners, b->n_runners);
+            brg_bench_print_header(stdout);
+        }
+        /* rounds: every case on every runner, then again, so that each
+         * result's timed runs are spread over the pass (results.c) */
+        for (int round = 0; round < rounds && failed >= 0; round++) {
+            brg_bench_progress_round(round + 1, rounds);
+            for (int i = 0; i < b->n_cases && failed >= 0; i++) {
+                int f = brg_bench_measure_case(o, &b->cases[i], b->runners, b->n_runners, pass,
+                                               round == rounds - 1, &b->results);
+                failed = f < 0 ? -1 : failed + f;
+            }
+        }
     }
     brg_bench_progress_clear();
     if (record_unavailable(b->runners, b->n_runners, &b->results) != 0) failed = -1;
     if (failed >= 0) brg_bench_print_summary(stdout, &b->results);
-    int bad_files = write_files(o, &b->machine, b->runners, b->n_runners, &b->results);
-    return failed != 0 || bad_files ? 1 : 0;
+    int bad = o->json_path &&
+              brg_bench_write_json(o->json_path, m, b->runners, b->n_runners, &b->results);
+    bad |= o->csv_path && brg_bench_write_csv(o->csv_path, &b->results);
+    bad |= o->report_dir &&
+           brg_bench_write_report(o->report_dir, m, b->runners, b->n_runners, &b->results);
+    return failed != 0 || bad ? 1 : 0;
+}
+
+/* bench --compare A B [...]: scripts/bench-compare A B [...] (docs/bench.md). */
+static int forward_compare(int argc, char **argv)
+{
+    int n = 0;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--compare") != 0) argv[n++] = argv[i];
+    return brg_bench_run_script("bench-compare", n, argv);
 }
 
 int main(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--compare") == 0) return brg_bench_compare_main(argc, argv);
+        if (strcmp(argv[i], "--compare") == 0) return forward_compare(argc, argv);
     bench_state *b = calloc(1, sizeof *b);
     if (!b) {
         fputs("bench: out of memory\n", stderr);
@@ -313,10 +153,7 @@ int main(int argc, char **argv)
               "(BRIGADE_MPI=ON needs MPI at configure time)\n", stderr);
         rc = 2;
 #endif
-        free(b);
-        return rc;
-    }
-    if (rc == -1) {
+    } else if (rc == -1) {
         brg_bench_usage(stdout);
         rc = 0;
     } else if (rc == 0) {
@@ -324,6 +161,7 @@ int main(int argc, char **argv)
         rc = run(b);
     }
     brg_bench_close_runners(b->runners, b->n_runners);
+    free_cases(b->cases, b->n_cases);
     brg_bench_results_free(&b->results);
     free(b);
     return rc;

@@ -1,12 +1,12 @@
-# ctest cases of `bench --compare` (bench/compare.c), included from
-# bench/CMakeLists.txt. Each runs compare_check.cmake, which checks the exit
-# status and the output; the documents are in testdata/.
+# ctest cases of scripts/bench-compare, included from bench/CMakeLists.txt
+# (with python3). Each runs compare_check.cmake, which checks the exit status
+# and the output; the documents are in testdata/.
 set(cmp_data ${CMAKE_CURRENT_SOURCE_DIR}/testdata)
 
 # bench_compare_test(NAME RC OLD NEW [ARGS extra...] [MATCH re] [NO_MATCH re])
 function(bench_compare_test name rc old new)
   cmake_parse_arguments(PARSE_ARGV 4 t "" "MATCH;NO_MATCH" "ARGS")
-  set(args --compare ${old} ${new} ${t_ARGS})
+  set(args ${PROJECT_SOURCE_DIR}/scripts/bench-compare ${old} ${new} ${t_ARGS})
   list(JOIN args "|" args)
   set(checks)
   if(DEFINED t_MATCH)
@@ -16,7 +16,7 @@ function(bench_compare_test name rc old new)
     list(APPEND checks "-DNO_MATCH=${t_NO_MATCH}")
   endif()
   add_test(NAME bench.compare.${name}
-           COMMAND ${CMAKE_COMMAND} -DBENCH=$<TARGET_FILE:bench> "-DARGS=${args}" -DRC=${rc}
+           COMMAND ${CMAKE_COMMAND} -DCMD=${BRIGADE_PYTHON3} "-DARGS=${args}" -DRC=${rc}
                    ${checks} -P ${CMAKE_CURRENT_SOURCE_DIR}/compare_check.cmake)
   set_tests_properties(bench.compare.${name} PROPERTIES LABELS bench TIMEOUT 60)
 endfunction()
@@ -53,8 +53,10 @@ bench_compare_test(missing_file 2 ${cmp_data}/base.json ${cmp_data}/no-such-file
   MATCH "cannot open [^\n]*no-such-file.json: No such file")
 bench_compare_test(bad_threshold 2 ${cmp_data}/base.json ${cmp_data}/base.json
   ARGS --threshold ten MATCH "--threshold: expected a percentage")
-bench_compare_test(one_file_only 2 ${cmp_data}/base.json --threshold
-  MATCH "--compare needs two files")
+bench_compare_test(one_file_only 2 ${cmp_data}/base.json --threshold=5
+  MATCH "needs two files")
+bench_compare_test(threshold_without_value 2 ${cmp_data}/base.json ${cmp_data}/base.json
+  ARGS --threshold MATCH "--threshold needs a value")
 # Two runs of the same build moved a 10 us map from 9.5 us to 21 us: under
 # the 50 us floor of a spread (a thread's wake-up jitter), so not a move.
 bench_compare_test(microsecond_jitter_quiet 0 ${cmp_data}/tiny_old.json ${cmp_data}/tiny_new.json
@@ -85,3 +87,10 @@ bench_compare_test(pooled_missing_file 2 ${cmp_data}/base.json,${cmp_data}/no-su
   ${cmp_data}/base.json MATCH "cannot open [^\n]*no-such-file.json")
 bench_compare_test(pooled_bad_document 2 ${cmp_data}/base.json
   ${cmp_data}/base.json,${cmp_data}/truncated.json MATCH "truncated.json: not valid JSON")
+# bench --compare forwards to the script, found in the source tree.
+add_test(NAME bench.compare.forwarded
+         COMMAND ${CMAKE_COMMAND} -DCMD=$<TARGET_FILE:bench>
+                 "-DARGS=--compare|${cmp_data}/base.json|${cmp_data}/slow2x.json" -DRC=1
+                 "-DMATCH=moved: mean_rows dtype=f64 cols=10 rows=100000 on cpu: 0.1 s -> 0.2 s"
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/compare_check.cmake)
+set_tests_properties(bench.compare.forwarded PROPERTIES LABELS bench TIMEOUT 60)

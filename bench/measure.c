@@ -1,14 +1,10 @@
-/* Measuring one case: memory checks, host data once, the CPU reference of
- * a compute-bound case once, then on each runner (and each of the case's
- * variants there) set up, one warm-up run, --repeat timed runs, the check,
- * tear down.
- * Only the library call is inside the clock, followed by a device
- * synchronize so that no GPU work is still in flight when it stops. */
+/* Measuring one case: memory checks, host data, the CPU reference, then per
+ * runner and variant set up, warm-up, timed runs, check, tear down. Only the
+ * library call and a device synchronize are inside the clock. */
 #include "bench.h"
 
 #include <math.h>
 #include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/resource.h>
@@ -38,61 +34,29 @@ static const char *failure_text(brg_status st)
     return st == BRG_ERR_OUT_OF_MEMORY ? "out of host memory in the bench" : brg_status_str(st);
 }
 
-static brg_bench_result result_for(const brg_bench_case *c, const char *runner)
-{
-    brg_bench_result r;
-    memset(&r, 0, sizeof r);
-    r.workload = c->workload;
-    r.params = c->params;
-    snprintf(r.runner, sizeof r.runner, "%s", runner);
-    r.outcome = BRG_BENCH_MEASURED;
-    r.seconds = r.seconds_min = r.seconds_max = NAN;
-    r.check = "skipped";
-    r.gbs = r.gflops = r.fraction_of_limit = NAN;
-    r.peak_bytes = -1;
-    r.sgemm_seconds = NAN;
-    return r;
-}
-
 /* "mean_rows rows=100000 cols=1000 dtype=f64", for progress lines. */
-static void case_label(const brg_bench_case *c, char *buf, size_t cap)
+static const char *label(const brg_bench_case *c, char *buf, size_t cap)
 {
     char params[200];
     brg_bench_params_format(&c->params, " ", params, sizeof params);
     snprintf(buf, cap, "%s %s", c->workload, params);
+    return buf;
 }
-
-/* ---- memory ----------------------------------------------------------------- */
 
 static int fits(size_t need, size_t available)
 {
     return available > MEMORY_MARGIN && need <= available - MEMORY_MARGIN;
 }
 
-/* 1 when the case's device tensors fit on r's device; else the reason. */
-static int device_fits(const brg_bench_case *c, const brg_bench_runner *run, brg_bench_result *r)
-{
-    if (run->is_pool) return 1; /* host memory: checked by prepare */
-    size_t free_bytes = 0, total = 0;
-    brg_clear_error();
-    brg_status st = brg_device_memory(run->dev, &free_bytes, &total);
-    if (st != BRG_OK) {
-        set_reason(r, BRG_BENCH_ERROR, "brg_device_memory: %s", failure_text(st));
-        return 0;
-    }
-    if (fits(c->device_bytes, free_bytes)) return 1;
-    set_reason(r, BRG_BENCH_SKIPPED,
-               "does not fit: needs %.2f GiB on %s (plus %.2f GiB margin), %.2f GiB free",
-               (double)c->device_bytes / GIB, run->spec, (double)MEMORY_MARGIN / GIB,
-               (double)free_bytes / GIB);
-    return 0;
-}
-
-/* ---- timing ----------------------------------------------------------------- */
-
 static int is_cpu(const brg_bench_runner *run)
 {
     return run->dev && brg_device_get_kind(run->dev) == BRG_DEVICE_CPU;
+}
+
+/* Runners whose memory is the process's own: the CPU device and pools. */
+static int on_host(const brg_bench_runner *run)
+{
+    return run->is_pool || is_cpu(run);
 }
 
 static brg_status timed_run(const brg_bench_case *c, void *state, brg_device *dev, double *s)
@@ -104,27 +68,18 @@ static brg_status timed_run(const brg_bench_case *c, void *state, brg_device *de
     return st;
 }
 
-/* One warm-up (first-touch, lazy initialisation, clocks ramping up; not
- * in the huge suite, whose one call lasts minutes), then this round's share
- * of the result's runs: their seconds into r->samples. r->target is the
- * runs the result needs in all (0 in its first round: set here, from
- * opts->repeat and the warm-up); `have` of them ran in earlier rounds, and
- * a round runs ceil(target / rounds) of them, fewer in the last.
- *
- * A memory-bound case (no flops) on a runner with a ceiling probe runs the
- * ceiling right before each timed run, and its fraction of the limit is the
- * median of the per-pair ratios: on a shared machine the neighbours' load
- * drifts over seconds, and a pair sees the same load. A compute-bound case
- * with a paired reference (bench.h) does the same on the cpu runner with
- * one sgemm before each run; r->ref_pairs says how many pairs it ran (0:
- * none). The ratios go to r->ratios when paired. */
+/* A warm-up (not in the huge suite), then this round's share of r->target
+ * runs (`have` done before; ceil(target / rounds) a round). Each run may be
+ * paired with the runner's ceiling probe (memory-bound) or the reference
+ * (cpu, compute-bound): the fraction is then the median of the pairs' ratios,
+ * as on a shared machine the load drifts over seconds and a pair sees one. */
 static brg_status time_case(const brg_bench_options *opts, brg_bench_case *c, void *state,
                             const brg_bench_runner *run, int have, brg_bench_result *r)
 {
     double *samples = r->samples, *ratios = r->ratios, s = 0.0;
     int rounds = opts->rounds > 1 ? opts->rounds : 1;
     int paired = run->probe && c->flops == 0 && c->read_bytes > 0;
-    int ref_paired = !paired && c->flops > 0 && c->ops->reference_once && is_cpu(run);
+    int ref_paired = !paired && c->flops > 0 && c->ops->reference && is_cpu(run);
     brg_status st = opts->warmup ? timed_run(c, state, run->dev, &s) : BRG_OK;
     if (!r->target) {
         r->target = opts->repeat < BRG_BENCH_MAX_REPEAT ? opts->repeat : BRG_BENCH_MAX_REPEAT;
@@ -135,7 +90,7 @@ static brg_status time_case(const brg_bench_options *opts, brg_bench_case *c, vo
     if (n > r->target - have) n = r->target - have;
     for (int i = 0; i < n && st == BRG_OK; i++) {
         double limit = paired ? brg_bench_probe_gbs(run->probe) : NAN, ref = NAN;
-        if (ref_paired && c->ops->reference_once(c, &ref) != BRG_OK) ref_paired = 0;
+        if (ref_paired && c->ops->reference(c, opts, 1, &ref, NULL, 0) != BRG_OK) ref_paired = 0;
         if (ref_paired) nanosleep(&(struct timespec){0, BRG_BENCH_SETTLE_NS}, NULL);
         st = timed_run(c, state, run->dev, &samples[i]);
         ratios[i] = ref_paired ? ref / samples[i] : (double)c->read_bytes / samples[i] / 1e9 / limit;
@@ -152,23 +107,12 @@ static brg_status time_case(const brg_bench_options *opts, brg_bench_case *c, vo
     return BRG_OK;
 }
 
-/* Runners whose memory is the process's own: the CPU device and pools. */
-static int on_host(const brg_bench_runner *run)
+/* Device runners: the case's device need. The host: the resident high-water
+ * mark since just before setup, else the process's peak so far (ru_maxrss,
+ * KiB). A process pool's children count with their largest peak so far. */
+static int64_t peak_bytes(const brg_bench_case *c, const brg_bench_runner *run, int hwm_reset)
 {
-    return run->is_pool || is_cpu(run);
-}
-
-/* Device runners: the case's own estimate, else the bytes of the tensors it
- * made there. The host: the resident high-water mark since just before
- * setup (hwm_reset), else the process's peak so far (ru_maxrss, in KiB on
- * Linux). A process pool's workers are children: their largest peak
- * (RUSAGE_CHILDREN, over every child this process reaped so far, so an
- * upper bound) counts when it is larger. */
-static int64_t peak_bytes(const brg_bench_case *c, void *state, const brg_bench_runner *run,
-                          int hwm_reset)
-{
-    if (!on_host(run))
-        return c->ops->device_peak ? c->ops->device_peak(c, state) : (int64_t)c->device_bytes;
+    if (!on_host(run)) return (int64_t)c->device_bytes;
     int64_t peak = hwm_reset ? brg_bench_hwm_bytes() : -1;
     struct rusage ru;
     if (peak < 0 && getrusage(RUSAGE_SELF, &ru) == 0) peak = (int64_t)ru.ru_maxrss * 1024;
@@ -178,72 +122,64 @@ static int64_t peak_bytes(const brg_bench_case *c, void *state, const brg_bench_
     return peak;
 }
 
-/* The workers a perfect run would spread the case over on run. */
-static int ideal_workers(const brg_bench_case *c, const brg_bench_runner *run)
-{
-    int cores = brg_bench_online_cores();
-    if (!run->is_pool) return cores;
-    if (run->pool_kind == BRG_POOL_SEQUENTIAL) return 1;
-    return c->workers > 0 ? c->workers : cores;
-}
-
-/* GB/s for memory-bound cases (read_bytes), GFLOP/s for compute-bound ones
- * (flops). A memory-bound fraction without a paired probe is GB/s over the
- * runner's read ceiling; a compute-bound one is the CPU reference's seconds
- * over ours (cpu runner, ref_seconds) or GFLOP/s over the runner's
- * sgemm_gflops. */
-static void derive(const brg_bench_case *c, const brg_bench_runner *run, double ref_seconds,
-                   brg_bench_result *r)
+/* GB/s (read_bytes) or GFLOP/s (flops), and the fraction of the limit when
+ * not paired: GB/s over the read ceiling, the ideal time over ours (pools),
+ * the CPU reference's seconds over ours, or GFLOP/s over sgemm_gflops. */
+static void derive(const brg_bench_case *c, const brg_bench_runner *run, brg_bench_result *r)
 {
     if (!(r->seconds > 0)) return;
     if (c->read_bytes > 0) r->gbs = (double)c->read_bytes / r->seconds / 1e9;
     if (c->flops > 0) {
         r->gflops = c->flops / r->seconds / 1e9;
-        if (is_cpu(run) && ref_seconds > 0 && isnan(r->fraction_of_limit))
-            r->fraction_of_limit = ref_seconds / r->seconds; /* not paired */
+        if (is_cpu(run) && c->ref_seconds > 0 && isnan(r->fraction_of_limit))
+            r->fraction_of_limit = c->ref_seconds / r->seconds; /* not paired */
         else if (!is_cpu(run) && run->sgemm_gflops > 0)
             r->fraction_of_limit = r->gflops / run->sgemm_gflops;
-        return;
-    }
-    if (c->ops->ideal_seconds && on_host(run)) {
-        double ideal = c->ops->ideal_seconds(c, ideal_workers(c, run), c->seq_seconds);
+    } else if (c->ops->ideal_seconds && on_host(run)) {
+        /* the workers a perfect run spreads the case over */
+        int workers = !run->is_pool ? brg_bench_online_cores()
+                      : run->pool_kind == BRG_POOL_SEQUENTIAL ? 1
+                      : c->workers > 0 ? c->workers : brg_bench_online_cores();
+        double ideal = c->ops->ideal_seconds(c, workers, c->seq_seconds);
         if (ideal > 0) {
             r->fraction_of_limit = ideal / r->seconds;
             r->n_ratios = 0; /* not the pairs' median */
         }
-        return;
-    }
-    if (isnan(r->fraction_of_limit) && run->mem_read_gbs > 0)
+    } else if (isnan(r->fraction_of_limit) && run->mem_read_gbs > 0) {
         r->fraction_of_limit = r->gbs / run->mem_read_gbs;
+    }
 }
 
-/* ---- one runner ------------------------------------------------------------- */
-
-/* Set up, time, check and tear down variant v on one runner; fills r.
- * ref_seconds: the case's CPU reference, NAN when none. */
+/* Set up, time, check and tear down variant v on one runner; fills r. */
 static void measure_on(const brg_bench_options *opts, brg_bench_case *c,
-                       const brg_bench_runner *run, int v, double ref_seconds, int have,
-                       brg_bench_result *r)
+                       const brg_bench_runner *run, int v, int have, brg_bench_result *r)
 {
-    if (!device_fits(c, run, r)) return;
-    void *state = NULL;
-    char label[256];
-    case_label(c, label, sizeof label);
+    size_t free_bytes = 0, total = 0;
+    char name[256];
     brg_clear_error();
-    brg_bench_progress(opts, "%s on %s: setting up", label, run->spec);
-    int hwm_reset = on_host(run) && brg_bench_hwm_reset();
-    brg_status st = run->is_pool ? c->ops->setup_pool(c, run->pool_kind, c->workers, &state)
-                                 : c->ops->setup(c, run->dev, v, &state);
-    if (st == BRG_ERR_UNSUPPORTED) { /* e.g. a host-only workload on a device */
-        set_reason(r, BRG_BENCH_SKIPPED, "not applicable: %s", failure_text(st));
+    brg_status st = run->is_pool ? BRG_OK : brg_device_memory(run->dev, &free_bytes, &total);
+    if (st != BRG_OK) {
+        set_reason(r, BRG_BENCH_ERROR, "brg_device_memory: %s", failure_text(st));
         return;
     }
-    if (st != BRG_OK) {
+    if (!run->is_pool && !fits(c->device_bytes, free_bytes)) { /* pools: prepare checked */
+        set_reason(r, BRG_BENCH_SKIPPED, "does not fit: needs %.2f GiB on %s (plus %.2f GiB "
+                   "margin), %.2f GiB free", (double)c->device_bytes / GIB, run->spec,
+                   (double)MEMORY_MARGIN / GIB, (double)free_bytes / GIB);
+        return;
+    }
+    void *state = NULL;
+    brg_bench_progress(opts, "%s on %s: setting up", label(c, name, sizeof name), run->spec);
+    int hwm_reset = on_host(run) && brg_bench_hwm_reset();
+    st = run->is_pool ? c->ops->setup_pool(c, run->pool_kind, c->workers, &state)
+                      : c->ops->setup(c, run->dev, v, &state);
+    if (st == BRG_ERR_UNSUPPORTED) /* e.g. a host-only workload on a device */
+        set_reason(r, BRG_BENCH_SKIPPED, "not applicable: %s", failure_text(st));
+    else if (st != BRG_OK)
         set_reason(r, st == BRG_ERR_OUT_OF_MEMORY ? BRG_BENCH_SKIPPED : BRG_BENCH_ERROR,
                    "setup: %s: %s", brg_status_str(st), failure_text(st));
-        return;
-    }
-    brg_bench_progress(opts, "%s on %s: warm-up and runs", label, run->spec);
+    if (st != BRG_OK) return;
+    brg_bench_progress(opts, "%s on %s: warm-up and runs", name, run->spec);
     st = time_case(opts, c, state, run, have, r);
     if (st == BRG_OK && r->ref_pairs > 0) {
         /* The references' outputs were resident between the runs: one more
@@ -251,41 +187,37 @@ static void measure_on(const brg_bench_options *opts, brg_bench_case *c,
         hwm_reset = brg_bench_hwm_reset();
         st = c->ops->run(state);
     }
+    int pass = 0;
+    char detail[BRG_BENCH_REASON_LEN];
     if (st == BRG_ERR_UNSUPPORTED) { /* e.g. OpenMP left out of this build */
         set_reason(r, BRG_BENCH_SKIPPED, "%s", failure_text(st));
     } else if (st != BRG_OK) {
         set_reason(r, BRG_BENCH_ERROR, "run: %s: %s", brg_status_str(st), failure_text(st));
     } else {
-        derive(c, run, ref_seconds, r);
+        derive(c, run, r);
         r->round_fraction[0] = r->fraction_of_limit;
         r->rounds = 1;
         if (c->note[0] && !r->base_note[0])
             snprintf(r->base_note, sizeof r->base_note, "%s", c->note);
         r->note_items = c->note_items;
         brg_bench_result_finish(r);
-        r->peak_bytes = peak_bytes(c, state, run, hwm_reset);
-        if (opts->check) {
-            int pass = 0;
-            char detail[BRG_BENCH_REASON_LEN];
-            st = c->ops->verify(c, state, &pass, detail, sizeof detail);
-            if (st != BRG_OK)
-                set_reason(r, BRG_BENCH_ERROR, "check: %s: %s", brg_status_str(st),
-                           failure_text(st));
-            r->check = st == BRG_OK && pass ? "pass" : "fail";
-            if (st == BRG_OK && !pass) brg_bench_progress_clear();
-            if (st == BRG_OK && !pass)
-                fprintf(stderr, "bench: check failed: %s on %s: %s\n", c->workload, run->spec,
-                        detail);
+        r->peak_bytes = peak_bytes(c, run, hwm_reset);
+        st = opts->check ? c->ops->verify(c, state, &pass, detail, sizeof detail) : BRG_OK;
+        if (st != BRG_OK)
+            set_reason(r, BRG_BENCH_ERROR, "check: %s: %s", brg_status_str(st), failure_text(st));
+        if (opts->check) r->check = st == BRG_OK && pass ? "pass" : "fail";
+        if (opts->check && st == BRG_OK && !pass) {
+            brg_bench_progress_clear();
+            fprintf(stderr, "bench: check failed: %s on %s: %s\n", c->workload, run->spec,
+                    detail);
         }
     }
     c->ops->teardown(state);
 }
 
-/* ---- one case ----------------------------------------------------------------- */
-
-/* Merge r into all (its first round adds it); print the result when this
- * was its last round. Returns 1 when this round failed (a failed check or
- * an error), 0, or -1 when the results cannot be stored. */
+/* Merge r into all (its first round adds it); print the result after its
+ * last round. 1 when this round failed (a check or an error), 0, or -1 when
+ * the results cannot be stored. */
 static int record(brg_bench_results *all, const brg_bench_result *r, int final_round)
 {
     brg_bench_progress_clear();
@@ -296,100 +228,57 @@ static int record(brg_bench_results *all, const brg_bench_result *r, int final_r
         return -1;
     }
     if (final_round) brg_bench_print_result(stdout, &all->items[at]);
-    int failed = r->outcome == BRG_BENCH_ERROR || strcmp(r->check, "fail") == 0;
     if (r->outcome == BRG_BENCH_ERROR)
         fprintf(stderr, "bench: error: %s on %s: %s\n", r->workload, r->runner, r->reason);
-    return failed;
+    return r->outcome == BRG_BENCH_ERROR || strcmp(r->check, "fail") == 0;
 }
 
-/* Host data for the case, or the reason it cannot be made (into proto). */
-static int prepare(const brg_bench_options *opts, brg_bench_case *c, brg_bench_result *proto)
+/* The pass run runs in (brg_bench_measure_case). */
+static int in_pass(const brg_bench_runner *run, int pass)
 {
-    size_t available = brg_bench_host_available();
-    if (available > 0 && !fits(c->host_bytes, available)) {
-        set_reason(proto, BRG_BENCH_SKIPPED,
-                   "does not fit: needs %.2f GiB of host memory (plus %.2f GiB margin), "
-                   "%.2f GiB available", (double)c->host_bytes / GIB,
-                   (double)MEMORY_MARGIN / GIB, (double)available / GIB);
-        return 0;
-    }
-    char label[256];
-    case_label(c, label, sizeof label);
-    brg_bench_progress(opts, "%s: generating data%s", label, opts->check ? " and the oracle" : "");
-    brg_clear_error();
-    brg_status st = c->ops->prepare(c, opts->check);
-    if (st == BRG_OK) return 1;
-    set_reason(proto, st == BRG_ERR_OUT_OF_MEMORY ? BRG_BENCH_SKIPPED : BRG_BENCH_ERROR,
-               "preparing host data: %s", failure_text(st));
-    return 0;
+    return pass < 0 || pass == (!run->is_pool ? 2 : run->pool_kind == BRG_POOL_OPENMP);
 }
 
-/* The case's CPU reference, once, when a cpu runner will run it. Its note
- * goes to the cpu runner's results; NAN when there is none. */
-static int applies(const brg_bench_case *c, const brg_bench_runner *run,
-                   brg_bench_runner_filter want);
-
-static double reference(const brg_bench_options *opts, brg_bench_case *c,
-                        const brg_bench_runner *runners, int n_runners,
-                        brg_bench_runner_filter want, char *note, size_t cap)
+/* run measures c in this pass: available, in the pass, and a pool runner
+ * only for a case with a pool form. */
+static int applies(const brg_bench_case *c, const brg_bench_runner *run, int pass)
 {
-    note[0] = '\0';
-    int cpu = 0;
-    for (int i = 0; i < n_runners; i++) cpu |= applies(c, &runners[i], want) && is_cpu(&runners[i]);
-    if (!c->ops->reference || !cpu) return NAN;
-    char label[256];
-    case_label(c, label, sizeof label);
-    brg_bench_progress(opts, "%s: sgemm reference", label);
-    double seconds = NAN;
-    brg_clear_error();
-    brg_status st = c->ops->reference(c, opts, &seconds, note, cap);
-    if (st != BRG_OK) {
-        snprintf(note, cap, "reference not measured: %s", failure_text(st));
-        return NAN;
-    }
-    return seconds;
+    if (!run->available || !in_pass(run, pass)) return 0;
+    return run->is_pool ? c->ops->setup_pool != NULL : c->ops->setup != NULL;
 }
 
-/* The result of variant v on run: the case's params, the variant's name,
- * and a note on how fraction_of_limit was found. */
-static brg_bench_result variant_result(const brg_bench_case *c, const brg_bench_result *proto,
-                                       const brg_bench_runner *run, const char *variant,
-                                       double ref_seconds, const char *ref_note)
+static int variants(const brg_bench_case *c, const brg_bench_runner *run, const char **names)
 {
-    brg_bench_result r = *proto;
-    snprintf(r.runner, sizeof r.runner, "%s", run->spec);
-    if (variant && c->variant_key) brg_bench_params_str(&r.params, c->variant_key, variant);
-    if (run->is_pool)
-        brg_bench_params_int(&r.params, "workers",
-                             run->pool_kind == BRG_POOL_SEQUENTIAL ? 1 : c->workers);
-    if (!c->ops->reference) return r;
-    if (is_cpu(run)) {
-        r.sgemm_seconds = ref_seconds;
-        snprintf(r.base_note, sizeof r.base_note, "%s", ref_note);
-    } else if (!(run->sgemm_gflops > 0)) {
-        snprintf(r.base_note, sizeof r.base_note,
-                 "fraction_of_limit null: %s's sgemm_gflops is not measured (its GEMM is "
-                 "internal to the library)", run->spec);
-    } else {
-        snprintf(r.base_note, sizeof r.base_note,
-                 "fraction_of_limit: GFLOP/s / %s's sgemm_gflops", run->spec);
-    }
-    snprintf(r.note, sizeof r.note, "%s", r.base_note); /* finish adds to it */
-    return r;
+    if (!c->ops->variants || run->is_pool) return 1;
+    return c->ops->variants(c, run->dev, names, BRG_BENCH_MAX_VARIANTS);
 }
 
-/* Every variant of the case on one runner; the failures, or -1. */
+/* Every variant of the case on one runner, each with the case's params, the
+ * variant's name and a note on how fraction_of_limit was found. The
+ * failures, or -1. */
 static int measure_runner(const brg_bench_options *opts, brg_bench_case *c,
                           const brg_bench_runner *run, int ready, const brg_bench_result *proto,
-                          double ref_seconds, const char *ref_note, int final_round,
-                          brg_bench_results *all)
+                          int final_round, brg_bench_results *all)
 {
     const char *names[BRG_BENCH_MAX_VARIANTS] = {NULL};
-    int n = c->ops->variants && !run->is_pool
-                ? c->ops->variants(c, run->dev, names, BRG_BENCH_MAX_VARIANTS) : 1;
-    int failed = 0;
+    int n = variants(c, run, names), failed = 0;
     for (int v = 0; v < n; v++) {
-        brg_bench_result r = variant_result(c, proto, run, names[v], ref_seconds, ref_note);
+        brg_bench_result r = *proto;
+        snprintf(r.runner, sizeof r.runner, "%s", run->spec);
+        if (names[v] && c->variant_key) brg_bench_params_str(&r.params, c->variant_key, names[v]);
+        if (run->is_pool)
+            brg_bench_params_int(&r.params, "workers",
+                                 run->pool_kind == BRG_POOL_SEQUENTIAL ? 1 : c->workers);
+        if (c->ops->reference && is_cpu(run)) {
+            r.sgemm_seconds = ready && c->ref_done ? c->ref_seconds : NAN;
+            snprintf(r.base_note, sizeof r.base_note, "%s", ready && c->ref_done ? c->ref_note : "");
+        } else if (c->ops->reference) {
+            snprintf(r.base_note, sizeof r.base_note, run->sgemm_gflops > 0
+                     ? "fraction_of_limit: GFLOP/s / %s's sgemm_gflops"
+                     : "fraction_of_limit null: %s's sgemm_gflops is not measured (its GEMM is "
+                       "internal to the library)", run->spec);
+        }
+        snprintf(r.note, sizeof r.note, "%s", r.base_note); /* finish adds to it */
         /* Earlier rounds of this result: a measured one that has all its
          * runs, or an error, sits this round out. */
         const brg_bench_result *acc = brg_bench_results_find(all, &r);
@@ -403,7 +292,7 @@ static int measure_runner(const brg_bench_options *opts, brg_bench_case *c,
             continue;
         }
         if (acc && acc->outcome == BRG_BENCH_MEASURED) r.target = acc->target;
-        if (ready) measure_on(opts, c, run, v, ref_seconds, r.target ? acc->n_samples : 0, &r);
+        if (ready) measure_on(opts, c, run, v, r.target ? acc->n_samples : 0, &r);
         if (run->is_pool && run->pool_kind == BRG_POOL_SEQUENTIAL &&
             r.outcome == BRG_BENCH_MEASURED)
             c->seq_seconds = r.seconds;
@@ -414,70 +303,79 @@ static int measure_runner(const brg_bench_options *opts, brg_bench_case *c,
     return failed;
 }
 
-/* run measures c in this pass: available, accepted by want, and a pool
- * runner only for a case with a pool form. */
-static int applies(const brg_bench_case *c, const brg_bench_runner *run,
-                   brg_bench_runner_filter want)
-{
-    if (!run->available || (want && !want(run))) return 0;
-    return run->is_pool ? c->ops->setup_pool != NULL : c->ops->setup != NULL;
-}
-
 int brg_bench_count_runs(const brg_bench_case *c, const brg_bench_runner *runners, int n_runners,
-                         brg_bench_runner_filter want)
+                         int pass)
 {
     int n = 0;
     for (int i = 0; i < n_runners; i++) {
-        const brg_bench_runner *run = &runners[i];
-        if (run->deferred && (!want || want(run))) {
-            n++;
-            continue;
-        }
-        if (!applies(c, run, want)) continue;
         const char *names[BRG_BENCH_MAX_VARIANTS] = {NULL};
-        n += c->ops->variants && !run->is_pool
-                 ? c->ops->variants(c, run->dev, names, BRG_BENCH_MAX_VARIANTS) : 1;
+        if (runners[i].deferred && in_pass(&runners[i], pass))
+            n++;
+        else if (applies(c, &runners[i], pass))
+            n += variants(c, &runners[i], names);
     }
     return n;
 }
 
-int brg_bench_measure_case(const brg_bench_options *opts, brg_bench_case *c,
-                           const brg_bench_runner *runners, int n_runners,
-                           brg_bench_runner_filter want, int last, int final_round,
-                           brg_bench_results *all)
+/* Host data for the case, or the reason it cannot be made (into proto). */
+static int prepare(const brg_bench_options *opts, brg_bench_case *c, brg_bench_result *proto)
 {
-    int failed = 0, any = 0;
-    for (int i = 0; i < n_runners; i++) any |= applies(c, &runners[i], want);
-    if (!any) {
-        if (last) c->ops->destroy(c);
+    size_t available = brg_bench_host_available();
+    char name[256];
+    if (available > 0 && !fits(c->host_bytes, available)) {
+        set_reason(proto, BRG_BENCH_SKIPPED,
+                   "does not fit: needs %.2f GiB of host memory (plus %.2f GiB margin), "
+                   "%.2f GiB available", (double)c->host_bytes / GIB,
+                   (double)MEMORY_MARGIN / GIB, (double)available / GIB);
         return 0;
     }
-    brg_bench_result proto = result_for(c, "");
-    int ready = prepare(opts, c, &proto);
-    if (ready && !c->ref_done) { /* once: later rounds reuse it */
-        c->ref_seconds = reference(opts, c, runners, n_runners, want, c->ref_note,
-                                   sizeof c->ref_note);
-        c->ref_done = !isnan(c->ref_seconds) || c->ref_note[0];
+    brg_bench_progress(opts, "%s: generating data%s", label(c, name, sizeof name),
+                       opts->check ? " and the oracle" : "");
+    brg_clear_error();
+    brg_status st = c->ops->prepare ? c->ops->prepare(c, opts->check) : BRG_OK;
+    if (st != BRG_OK)
+        set_reason(proto, st == BRG_ERR_OUT_OF_MEMORY ? BRG_BENCH_SKIPPED : BRG_BENCH_ERROR,
+                   "preparing host data: %s", failure_text(st));
+    return st == BRG_OK;
+}
+
+int brg_bench_measure_case(const brg_bench_options *opts, brg_bench_case *c,
+                           const brg_bench_runner *runners, int n_runners,
+                           int pass, int final_round,
+                           brg_bench_results *all)
+{
+    int failed = 0, any = 0, cpu = 0;
+    for (int i = 0; i < n_runners; i++) {
+        any |= applies(c, &runners[i], pass);
+        cpu |= applies(c, &runners[i], pass) && is_cpu(&runners[i]);
+    }
+    brg_bench_result proto = brg_bench_result_new(c->workload, &c->params, "");
+    int ready = any && prepare(opts, c, &proto);
+    if (ready && !c->ref_done && c->ops->reference && cpu) { /* once: later rounds reuse it */
+        char name[256];
+        brg_bench_progress(opts, "%s: sgemm reference", label(c, name, sizeof name));
+        brg_clear_error();
+        c->ref_seconds = NAN;
+        brg_status st = c->ops->reference(c, opts, 0, &c->ref_seconds, c->ref_note,
+                                          sizeof c->ref_note);
+        if (st != BRG_OK)
+            snprintf(c->ref_note, sizeof c->ref_note, "reference not measured: %s",
+                     failure_text(st));
+        c->ref_seconds = st == BRG_OK ? c->ref_seconds : NAN;
+        c->ref_done = 1;
         /* OpenBLAS settles (BRG_BENCH_SETTLE_NS) before the runners. */
         if (!isnan(c->ref_seconds)) nanosleep(&(struct timespec){0, BRG_BENCH_SETTLE_NS}, NULL);
     }
-    double ref_seconds = ready && c->ref_done ? c->ref_seconds : NAN;
-    const char *ref_note = ready && c->ref_done ? c->ref_note : "";
     /* The sequential pool first: the others' fractions need its median. */
-    for (int pass = 0; pass < 2 && failed >= 0; pass++) {
-        for (int i = 0; i < n_runners; i++) {
+    for (int seq_now = 1; any && seq_now >= 0 && failed >= 0; seq_now--) {
+        for (int i = 0; i < n_runners && failed >= 0; i++) {
             const brg_bench_runner *run = &runners[i];
             int seq = run->is_pool && run->pool_kind == BRG_POOL_SEQUENTIAL;
-            if (seq != (pass == 0) || !applies(c, run, want)) continue;
-            int f = measure_runner(opts, c, run, ready, &proto, ref_seconds, ref_note,
-                                   final_round, all);
-            if (f < 0) {
-                failed = -1;
-                break;
-            }
-            failed += f;
+            if (seq != seq_now || !applies(c, run, pass)) continue;
+            int f = measure_runner(opts, c, run, ready, &proto, final_round, all);
+            failed = f < 0 ? -1 : failed + f;
         }
     }
-    if (last) c->ops->destroy(c);
+    if (c->ops->release) c->ops->release(c); /* one case's data resident at a time */
     return failed;
 }

@@ -1,22 +1,8 @@
-/* The tutorial's Part 1 workloads (sleep, prime_heavy, prime_range,
- * file_write, big_alloc, mean_chunks) from the library's registry
- * (workloads/workloads.h), on the pool runners (brg_workload_map)
- * and, where the work is data-parallel, on the device runners
- * (brg_workload_run_device); plus `dispatch`, empty tasks that measure what
- * a pool costs per item.
- *
- * The seed suite runs the registry's sizes, which are the tutorial's. The
- * quick suite runs the small ones, and scaled stand-ins where the tutorial
- * has none that finish in seconds: sleep 25 x 20 ms (the tutorial's 25 x 1 s
- * keeps a sequential loop busy for 25 s per run) and big_alloc 2 x 500 MiB
- * (one task per worker on 2 cores; the tutorial's tasks are 500 MiB too).
- * Their params say so: they are what ran.
- *
- * Only the map (or the device call) is timed. Preparing a workload (the
- * mean_chunks array, file_write's directory) and creating the pool are not:
- * a persistent pool is made once and used for many maps, and that is what
- * the numbers are for. A process pool forks inside every map, so its fork
- * cost is in its time. */
+/* The tutorial's Part 1 workloads from the workloads library's registry (workloads/) on the pools
+ * (brg_workload_map) and, where data-parallel, on the devices; plus
+ * `dispatch`, empty tasks: what a pool costs per item. Only the map (or the
+ * device call) is timed: a persistent pool serves many maps, while a process
+ * pool forks inside every map, so its fork cost is in its time. */
 #include "bench.h"
 
 #include <math.h>
@@ -25,19 +11,15 @@
 
 enum {
     MAX_SLEEP_WORKERS = 64,          /* sleep's default workers: one per task, up to this */
-    DISPATCH_N = 10000000            /* dispatch: 1e7 empty tasks */
+    DISPATCH_N = 10000000,           /* dispatch: 1e7 empty tasks */
+    SEED_KEY = 20240601
 };
 
-typedef struct part1_size {
+/* The quick suite's sizes (the seed suite's are the registry's). */
+static const struct {
     const char *workload;
     brg_workload_params p;
-} part1_size;
-
-#define SEED_KEY 20240601u
-
-/* The registry's sizes (the tutorial's) are added for the seed suite by
- * plan_registry; these are the quick suite's. */
-static const part1_size quick_sizes[] = {
+} quick_sizes[] = {
     {"sleep", {.n = 25, .seconds_per_task = 0.02}},
     {"prime_heavy", {.n = 1000, .value = 9999991}},
     {"prime_heavy", {.n = 100000, .value = 9999991}},
@@ -64,15 +46,6 @@ typedef struct part1_state {
     int64_t failed;
 } part1_state;
 
-/* ---- set up, run, check --------------------------------------------------------- */
-
-static brg_status part1_prepare(brg_bench_case *c, int check)
-{
-    (void)c; /* each runner prepares its own workload: see setup */
-    (void)check;
-    return BRG_OK;
-}
-
 static void part1_teardown(void *state)
 {
     part1_state *s = state;
@@ -83,64 +56,48 @@ static void part1_teardown(void *state)
     free(s);
 }
 
-/* The workload prepared for `workers` workers, and its results buffer. */
-static brg_status new_state(brg_bench_case *c, int workers, part1_state **out)
+/* The workload prepared for the workers (each runner prepares its own), its
+ * results, and on a pool runner the pool; on a device runner, a host-only
+ * workload is BRG_ERR_UNSUPPORTED in the library's own words. */
+static brg_status setup(brg_bench_case *c, brg_device *dev, const brg_pool_options *pool,
+                        void **state)
 {
-    *out = NULL;
     part1_state *s = calloc(1, sizeof *s);
+    *state = s;
     if (!s) return BRG_ERR_OUT_OF_MEMORY;
     s->pc = c->impl;
-    if (!s->pc->info) { /* dispatch: no results */
-        *out = s;
-        return BRG_OK;
-    }
+    s->dev = dev;
     brg_workload_params p = s->pc->p;
-    p.workers = workers;
+    p.workers = pool ? pool->workers : brg_bench_online_cores();
     size_t bytes = 0;
-    brg_status st = brg_workload_prepare(s->pc->info, &p, &s->ctx);
-    if (st == BRG_OK) st = brg_workload_results_bytes(s->ctx, &bytes);
-    if (st == BRG_OK) /* big_alloc scaled down to fit memory says so */
+    brg_status st = s->pc->info ? brg_workload_prepare(s->pc->info, &p, &s->ctx) : BRG_OK;
+    if (st == BRG_OK && s->ctx) st = brg_workload_results_bytes(s->ctx, &bytes);
+    if (st == BRG_OK && s->ctx) /* big_alloc scaled down to fit memory says so */
         snprintf(c->note, sizeof c->note, "%s", brg_workload_ctx_note(s->ctx));
     if (st == BRG_OK && !(s->results = malloc(bytes ? bytes : 1))) st = BRG_ERR_OUT_OF_MEMORY;
     if (st == BRG_OK) brg_bench_touch(s->results, bytes);
+    if (st == BRG_OK && pool) st = brg_pool_create(pool, &s->pool);
+    if (st == BRG_OK && !pool && s->pc->info->host_only) {
+        st = brg_workload_run_device(s->ctx, dev, s->results);
+        st = st == BRG_OK ? BRG_ERR_UNSUPPORTED : st;
+    }
     if (st != BRG_OK) {
         part1_teardown(s);
-        return st;
+        *state = NULL;
     }
-    *out = s;
-    return BRG_OK;
+    return st;
 }
 
 static brg_status part1_setup_pool(brg_bench_case *c, brg_pool_kind kind, int workers,
                                    void **state)
 {
-    part1_state *s;
-    brg_status st = new_state(c, workers, &s);
-    if (st != BRG_OK) return st;
-    brg_pool_options o = {.kind = kind, .workers = workers};
-    st = brg_pool_create(&o, &s->pool);
-    if (st != BRG_OK) {
-        part1_teardown(s);
-        return st;
-    }
-    *state = s;
-    return BRG_OK;
+    return setup(c, NULL, &(brg_pool_options){.kind = kind, .workers = workers}, state);
 }
 
 static brg_status part1_setup(brg_bench_case *c, brg_device *dev, int variant, void **state)
 {
     (void)variant;
-    part1_state *s;
-    brg_status st = new_state(c, brg_bench_online_cores(), &s);
-    if (st != BRG_OK) return st;
-    s->dev = dev;
-    if (s->pc->info->host_only) { /* the library says why, as BRG_ERR_UNSUPPORTED */
-        st = brg_workload_run_device(s->ctx, dev, s->results);
-        part1_teardown(s);
-        return st == BRG_OK ? BRG_ERR_UNSUPPORTED : st;
-    }
-    *state = s;
-    return BRG_OK;
+    return setup(c, dev, NULL, state);
 }
 
 static brg_status empty_task(int64_t i, void *result, void *ctx)
@@ -165,18 +122,10 @@ static brg_status part1_verify(const brg_bench_case *c, void *state, int *pass, 
 {
     (void)c;
     part1_state *s = state;
-    if (!s->ctx) { /* dispatch: the map succeeded, there is nothing else */
-        *pass = s->failed == -1;
-        snprintf(detail, cap, "failed index %lld", (long long)s->failed);
-        return BRG_OK;
-    }
-    return brg_workload_check(s->ctx, s->results, pass, detail, cap);
-}
-
-static void part1_destroy(brg_bench_case *c)
-{
-    free(c->impl);
-    c->impl = NULL;
+    if (s->ctx) return brg_workload_check(s->ctx, s->results, pass, detail, cap);
+    *pass = s->failed == -1; /* dispatch: the map succeeded, there is nothing else */
+    snprintf(detail, cap, "failed index %lld", (long long)s->failed);
+    return BRG_OK;
 }
 
 /* The time a perfect run takes on `workers` workers. Waiting tasks: the
@@ -185,40 +134,23 @@ static void part1_destroy(brg_bench_case *c)
 static double part1_ideal(const brg_bench_case *c, int workers, double seq)
 {
     const part1_case *pc = c->impl;
-    if (!pc->info) return NAN; /* dispatch: its own note */
-    if (strcmp(pc->info->name, "sleep") == 0) {
-        int64_t rounds = (pc->p.n + workers - 1) / workers;
-        return (double)rounds * pc->p.seconds_per_task;
-    }
     int cores = brg_bench_online_cores();
+    if (strcmp(pc->info->name, "sleep") == 0)
+        return (double)((pc->p.n + workers - 1) / workers) * pc->p.seconds_per_task;
     return seq / (workers < cores ? workers : cores);
 }
 
 static const brg_bench_case_i part1_i = {
-    .prepare = part1_prepare,
-    .setup = part1_setup,
-    .setup_pool = part1_setup_pool,
-    .ideal_seconds = part1_ideal,
-    .run = part1_run,
-    .verify = part1_verify,
-    .teardown = part1_teardown,
-    .destroy = part1_destroy,
+    .setup = part1_setup, .setup_pool = part1_setup_pool, .ideal_seconds = part1_ideal,
+    .run = part1_run,     .verify = part1_verify,         .teardown = part1_teardown,
 };
 
-/* Cases that run on pools only: mean_chunks, whose device form is the
- * mean_chunks kernel case (mean_workloads.c), and dispatch, since a device has
- * no tasks to dispatch. No ideal time: mean_chunks is memory-bound (GB/s over
- * the read ceiling), dispatch reports ns per item. */
+/* Pools only: mean_chunks (on devices: the kernel case, mean_workloads.c;
+ * memory-bound, so GB/s over the read ceiling) and dispatch (ns per item). */
 static const brg_bench_case_i pools_only_i = {
-    .prepare = part1_prepare,
-    .setup_pool = part1_setup_pool,
-    .run = part1_run,
-    .verify = part1_verify,
+    .setup_pool = part1_setup_pool, .run = part1_run, .verify = part1_verify,
     .teardown = part1_teardown,
-    .destroy = part1_destroy,
 };
-
-/* ---- planning ------------------------------------------------------------------ */
 
 static int64_t scaled(int64_t v, double scale)
 {
@@ -226,111 +158,70 @@ static int64_t scaled(int64_t v, double scale)
     return v > 0 && s < 1 ? 1 : s;
 }
 
-static void part1_params(const part1_case *pc, brg_bench_params *out)
-{
-    out->count = 0;
-    if (!pc->info) {
-        brg_bench_params_int(out, "n", pc->p.n);
-        return;
-    }
-    unsigned m = pc->info->params;
-    brg_bench_params_int(out, "n", pc->p.n);
-    if (m & BRG_WORKLOAD_PARAM_SECONDS_PER_TASK)
-        brg_bench_params_real(out, "seconds_per_task", pc->p.seconds_per_task);
-    if (m & BRG_WORKLOAD_PARAM_VALUE) brg_bench_params_int(out, "value", pc->p.value);
-    if (m & BRG_WORKLOAD_PARAM_LETTERS) brg_bench_params_int(out, "letters", pc->p.letters);
-    if (m & BRG_WORKLOAD_PARAM_MEGABYTES) brg_bench_params_int(out, "megabytes", pc->p.megabytes);
-    if (m & BRG_WORKLOAD_PARAM_SIZE) {
-        brg_bench_params_int(out, "size", pc->p.size);
-        brg_bench_params_str(out, "dtype", "f64"); /* as the mean_chunks kernel case says */
-    }
-}
-
-static int default_workers(const brg_bench_options *opts, const part1_case *pc)
-{
-    if (opts->workers > 0) return opts->workers;
-    /* Waiting tasks overlap on more workers than cores (docs/pools.md). */
-    if (pc->info && strcmp(pc->info->name, "sleep") == 0)
-        return (int)(pc->p.n < MAX_SLEEP_WORKERS ? (pc->p.n > 0 ? pc->p.n : 1)
-                                                  : MAX_SLEEP_WORKERS);
-    return brg_bench_online_cores();
-}
-
 static brg_status add_case(const brg_bench_options *opts, const brg_workload_info *info,
                            const brg_workload_params *p, brg_bench_case *cases, int *count,
                            int cap)
 {
-    if (*count >= cap) return BRG_ERR_OVERFLOW;
-    part1_case *pc = calloc(1, sizeof *pc);
-    if (!pc) return BRG_ERR_OUT_OF_MEMORY;
-    pc->info = info;
-    pc->p = *p;
+    part1_case *pc = *count < cap ? calloc(1, sizeof *pc) : NULL;
+    if (!pc) return *count < cap ? BRG_ERR_OUT_OF_MEMORY : BRG_ERR_OVERFLOW;
+    unsigned m = info ? info->params : 0;
     /* --scale shrinks the work; mean_chunks keeps its chunk count, as the
      * kernel case does (mean_workloads.c), so that the two share a table. */
-    pc->p.n = info && info->params & BRG_WORKLOAD_PARAM_SIZE ? p->n : scaled(p->n, opts->scale);
+    *pc = (part1_case){.info = info, .p = *p};
+    pc->p.n = m & BRG_WORKLOAD_PARAM_SIZE ? p->n : scaled(p->n, opts->scale);
     pc->p.size = scaled(p->size, opts->scale);
     pc->p.megabytes = scaled(p->megabytes, opts->scale);
     pc->p.seconds_per_task = p->seconds_per_task * opts->scale;
-    brg_bench_case *c = &cases[(*count)++];
-    memset(c, 0, sizeof *c);
-    c->workload = info ? info->name : "dispatch";
-    c->ops = !info || strcmp(info->name, "mean_chunks") == 0 ? &pools_only_i : &part1_i;
-    part1_params(pc, &c->params);
-    c->workers = default_workers(opts, pc);
-    c->seq_seconds = NAN;
+    /* Waiting tasks overlap on more workers than cores (docs/pools.md). */
+    int64_t n = pc->p.n;
+    int sleep = info && strcmp(info->name, "sleep") == 0;
+    int sleep_workers = (int)(n < MAX_SLEEP_WORKERS ? (n > 0 ? n : 1) : MAX_SLEEP_WORKERS);
     /* Host memory: the results, and the data a runner prepares (big_alloc
      * scales itself down to what is available, and says so). */
-    size_t results = info ? (size_t)pc->p.n * info->result_size : 0;
-    c->host_bytes = results + (size_t)pc->p.size * sizeof(double);
-    c->read_bytes = (size_t)pc->p.size * sizeof(double); /* mean_chunks reads its array */
-    c->note_items = info ? 0 : pc->p.n;
-    c->impl = pc;
+    brg_bench_case *c = &cases[(*count)++];
+    *c = (brg_bench_case){
+        .workload = info ? info->name : "dispatch",
+        .ops = !info || strcmp(info->name, "mean_chunks") == 0 ? &pools_only_i : &part1_i,
+        .workers = opts->workers > 0 ? opts->workers
+                   : sleep ? sleep_workers : brg_bench_online_cores(),
+        .seq_seconds = NAN,
+        .host_bytes = (info ? (size_t)n * info->result_size : 0) + (size_t)pc->p.size * 8,
+        .read_bytes = (size_t)pc->p.size * sizeof(double), /* mean_chunks reads its array */
+        .note_items = info ? 0 : n, .impl = pc};
+    brg_bench_params_int(&c->params, "n", n);
+    if (m & BRG_WORKLOAD_PARAM_SECONDS_PER_TASK)
+        brg_bench_params_real(&c->params, "seconds_per_task", pc->p.seconds_per_task);
+    if (m & BRG_WORKLOAD_PARAM_VALUE) brg_bench_params_int(&c->params, "value", pc->p.value);
+    if (m & BRG_WORKLOAD_PARAM_LETTERS)
+        brg_bench_params_int(&c->params, "letters", pc->p.letters);
+    if (m & BRG_WORKLOAD_PARAM_MEGABYTES)
+        brg_bench_params_int(&c->params, "megabytes", pc->p.megabytes);
+    if (m & BRG_WORKLOAD_PARAM_SIZE) {
+        brg_bench_params_int(&c->params, "size", pc->p.size);
+        brg_bench_params_str(&c->params, "dtype", "f64"); /* as the kernel case says */
+    }
     return BRG_OK;
 }
 
-static brg_status plan_named(const char *name, const brg_bench_options *opts,
+static brg_status plan_part1(const brg_bench_workload *w, const brg_bench_options *opts,
                              brg_bench_case *cases, int *count, int cap)
 {
     if (opts->size == BRG_BENCH_HUGE) return BRG_OK;
-    const brg_workload_info *info;
-    brg_status st = brg_workload_find(name, &info);
-    if (st != BRG_OK) return st;
-    if (opts->size == BRG_BENCH_SEED) { /* the tutorial's sizes */
-        for (int i = 0; i < info->n_sizes && st == BRG_OK; i++)
+    if (strcmp(w->name, "dispatch") == 0)
+        return add_case(opts, NULL, &(brg_workload_params){.n = DISPATCH_N}, cases, count, cap);
+    const brg_workload_info *info = NULL;
+    brg_status st = brg_workload_find(w->name, &info);
+    if (opts->size == BRG_BENCH_SEED) /* the registry's sizes: the tutorial's */
+        for (int i = 0; st == BRG_OK && i < info->n_sizes; i++)
             st = add_case(opts, info, &info->sizes[i], cases, count, cap);
-        return st;
-    }
-    for (size_t i = 0; i < sizeof quick_sizes / sizeof quick_sizes[0] && st == BRG_OK; i++)
-        if (strcmp(quick_sizes[i].workload, name) == 0)
-            st = add_case(opts, info, &quick_sizes[i].p, cases, count, cap);
+    else
+        for (size_t i = 0; st == BRG_OK && i < sizeof quick_sizes / sizeof quick_sizes[0]; i++)
+            if (strcmp(quick_sizes[i].workload, w->name) == 0)
+                st = add_case(opts, info, &quick_sizes[i].p, cases, count, cap);
     return st;
 }
 
-#define PLANNER(fn, name)                                                                    \
-    static brg_status fn(const brg_bench_options *opts, brg_bench_case *cases, int *count,  \
-                         int cap)                                                            \
-    {                                                                                        \
-        return plan_named(name, opts, cases, count, cap);                                    \
-    }
-
-PLANNER(plan_sleep, "sleep")
-PLANNER(plan_prime_heavy, "prime_heavy")
-PLANNER(plan_prime_range, "prime_range")
-PLANNER(plan_file_write, "file_write")
-PLANNER(plan_big_alloc, "big_alloc")
-PLANNER(plan_mean_chunks, "mean_chunks")
-
-static brg_status plan_dispatch(const brg_bench_options *opts, brg_bench_case *cases,
-                                int *count, int cap)
-{
-    if (opts->size == BRG_BENCH_HUGE) return BRG_OK;
-    return add_case(opts, NULL, &(brg_workload_params){.n = DISPATCH_N}, cases, count, cap);
-}
-
-const brg_bench_workload brg_bench_sleep = {"sleep", plan_sleep};
-const brg_bench_workload brg_bench_prime_heavy = {"prime_heavy", plan_prime_heavy};
-const brg_bench_workload brg_bench_prime_range = {"prime_range", plan_prime_range};
-const brg_bench_workload brg_bench_file_write = {"file_write", plan_file_write};
-const brg_bench_workload brg_bench_big_alloc = {"big_alloc", plan_big_alloc};
-const brg_bench_workload brg_bench_mean_chunks_pools = {"mean_chunks", plan_mean_chunks};
-const brg_bench_workload brg_bench_dispatch = {"dispatch", plan_dispatch};
+const brg_bench_workload brg_bench_part1[7] = {
+    {"sleep", plan_part1},      {"prime_heavy", plan_part1}, {"prime_range", plan_part1},
+    {"file_write", plan_part1}, {"big_alloc", plan_part1},   {"mean_chunks", plan_part1},
+    {"dispatch", plan_part1}};

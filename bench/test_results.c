@@ -7,20 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The store each test fills; emptied after each (a checked fixture). */
+static brg_bench_results all;
+
+static void empty_store(void)
+{
+    brg_bench_results_free(&all);
+}
+
 /* A measured round of mean_rows on cpu: its runs' seconds, a fraction. */
 static brg_bench_result round_of(const double *seconds, int n, double fraction)
 {
-    brg_bench_result r;
-    memset(&r, 0, sizeof r);
-    r.workload = "mean_rows";
+    brg_bench_result r = brg_bench_result_new("mean_rows", NULL, "cpu");
     brg_bench_params_int(&r.params, "rows", 100);
     brg_bench_params_str(&r.params, "dtype", "f64");
-    snprintf(r.runner, sizeof r.runner, "cpu");
-    r.outcome = BRG_BENCH_MEASURED;
     r.check = "pass";
-    r.gflops = NAN;
     r.peak_bytes = 1000;
-    r.sgemm_seconds = NAN;
     memcpy(r.samples, seconds, (size_t)n * sizeof *seconds);
     r.n_samples = n;
     r.round_fraction[0] = fraction;
@@ -45,7 +47,6 @@ END_TEST
 
 START_TEST(rounds_merge_into_one_result)
 {
-    brg_bench_results all = {0};
     const double a[] = {1.0, 1.1}, b[] = {2.0, 2.2}, c[] = {1.2, 3.0};
     brg_bench_result ra = round_of(a, 2, 0.9), rb = round_of(b, 2, 0.4), rc = round_of(c, 2, 0.6);
     rb.peak_bytes = 5000;
@@ -69,13 +70,11 @@ START_TEST(rounds_merge_into_one_result)
     ck_assert(isnan(m->gflops));
     ck_assert_int_eq(m->peak_bytes, 5000);
     ck_assert_str_eq(m->check, "fail");
-    brg_bench_results_free(&all);
 }
 END_TEST
 
 START_TEST(other_params_or_runner_are_other_results)
 {
-    brg_bench_results all = {0};
     const double a[] = {1.0};
     brg_bench_result r1 = round_of(a, 1, 1.0), r2 = r1, r3 = r1;
     brg_bench_params_int(&r2.params, "cols", 10);
@@ -94,13 +93,11 @@ START_TEST(other_params_or_runner_are_other_results)
     ck_assert_ptr_eq(brg_bench_results_find(&all, &r3), &all.items[2]);
     snprintf(r3.runner, sizeof r3.runner, "emu:64");
     ck_assert_ptr_null(brg_bench_results_find(&all, &r3));
-    brg_bench_results_free(&all);
 }
 END_TEST
 
 START_TEST(an_error_in_any_round_stands)
 {
-    brg_bench_results all = {0};
     const double a[] = {1.0};
     brg_bench_result ok = round_of(a, 1, 1.0), bad = ok, bad2 = ok;
     bad.outcome = bad2.outcome = BRG_BENCH_ERROR;
@@ -114,13 +111,11 @@ START_TEST(an_error_in_any_round_stands)
     ck_assert_uint_eq(all.count, 1);
     ck_assert_int_eq(all.items[0].outcome, BRG_BENCH_ERROR);
     ck_assert_str_eq(all.items[0].reason, "run: first");
-    brg_bench_results_free(&all);
 }
 END_TEST
 
 START_TEST(a_measured_round_outweighs_a_skipped_one)
 {
-    brg_bench_results all = {0};
     const double a[] = {1.0, 2.0, 3.0};
     brg_bench_result ok = round_of(a, 3, 1.0), skip = ok;
     skip.outcome = BRG_BENCH_SKIPPED;
@@ -132,13 +127,11 @@ START_TEST(a_measured_round_outweighs_a_skipped_one)
     ck_assert_int_eq(all.items[0].outcome, BRG_BENCH_MEASURED);
     ck_assert_double_eq(all.items[0].seconds, 2.0);
     ck_assert_int_eq(all.items[0].repeats, 3);
-    brg_bench_results_free(&all);
 }
 END_TEST
 
 START_TEST(paired_rounds_take_the_median_of_every_pair)
 {
-    brg_bench_results all = {0};
     const double a[] = {1.0, 1.0};
     brg_bench_result r1 = round_of(a, 2, NAN), r2 = r1;
     r1.ratios[0] = 0.1, r1.ratios[1] = 0.2;
@@ -157,13 +150,11 @@ START_TEST(paired_rounds_take_the_median_of_every_pair)
     ck_assert_double_eq_tol(all.items[0].fraction_of_limit, 0.5, 1e-12); /* 0.1 0.2 0.8 0.9 */
     ck_assert_str_eq(all.items[0].note, "sgemm 1 s; fraction_of_limit: median of 4 paired "
                                         "runs (one sgemm, a 0.3 s pause, one top-k)");
-    brg_bench_results_free(&all);
 }
 END_TEST
 
 START_TEST(the_per_item_note_follows_the_merged_median)
 {
-    brg_bench_results all = {0};
     const double a[] = {1.0}, b[] = {3.0}, c[] = {2.0};
     brg_bench_result r[3] = {round_of(a, 1, NAN), round_of(b, 1, NAN), round_of(c, 1, NAN)};
     size_t at = 0;
@@ -175,13 +166,11 @@ START_TEST(the_per_item_note_follows_the_merged_median)
     ck_assert_str_eq(r[0].note, "1.00 ns per item (median)");
     ck_assert_str_eq(all.items[0].note, "2.00 ns per item (median)");
     ck_assert(isnan(all.items[0].fraction_of_limit));
-    brg_bench_results_free(&all);
 }
 END_TEST
 
 START_TEST(samples_stop_at_the_cap)
 {
-    brg_bench_results all = {0};
     static double many[BRG_BENCH_MAX_SAMPLES];
     for (int i = 0; i < BRG_BENCH_MAX_SAMPLES; i++) many[i] = 1.0;
     brg_bench_result r = round_of(many, BRG_BENCH_MAX_SAMPLES, 1.0);
@@ -191,7 +180,6 @@ START_TEST(samples_stop_at_the_cap)
     ck_assert_int_eq(all.items[0].repeats, BRG_BENCH_MAX_SAMPLES);
     ck_assert_int_eq(all.items[0].rounds, BRG_BENCH_MAX_ROUNDS);
     ck_assert_double_eq(all.items[0].seconds, 1.0);
-    brg_bench_results_free(&all);
 }
 END_TEST
 
@@ -199,14 +187,13 @@ int main(void)
 {
     Suite *s = suite_create("bench_results");
     TCase *t = tcase_create("rounds");
-    tcase_add_test(t, one_round_is_its_own_numbers);
-    tcase_add_test(t, rounds_merge_into_one_result);
-    tcase_add_test(t, other_params_or_runner_are_other_results);
-    tcase_add_test(t, an_error_in_any_round_stands);
-    tcase_add_test(t, a_measured_round_outweighs_a_skipped_one);
-    tcase_add_test(t, paired_rounds_take_the_median_of_every_pair);
-    tcase_add_test(t, the_per_item_note_follows_the_merged_median);
-    tcase_add_test(t, samples_stop_at_the_cap);
+    const TTest *tests[] = {one_round_is_its_own_numbers, rounds_merge_into_one_result,
+                            other_params_or_runner_are_other_results, an_error_in_any_round_stands,
+                            a_measured_round_outweighs_a_skipped_one,
+                            paired_rounds_take_the_median_of_every_pair,
+                            the_per_item_note_follows_the_merged_median, samples_stop_at_the_cap};
+    tcase_add_checked_fixture(t, NULL, empty_store);
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) tcase_add_test(t, tests[i]);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

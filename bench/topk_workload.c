@@ -1,13 +1,8 @@
-/* Workload cosine_topk: the tutorial's Part 3, the k = 3 database rows most
- * similar (cosine) to each of nq queries, at the tutorial's sizes.
- *
- * Timed: the one-call helper brg_cosine_topk_f32 on host arrays (path=host,
- * every runner: what a user calls), and on GPU runners also
- * brg_index_search on a prepared index, the database resident on the
- * device and the queries staged by the call (path=index). The reference is
- * a plain OpenBLAS sgemm of the same shape on the same data, which builds
- * the whole nq x nb score matrix that top-k avoids: fraction_of_limit is
- * its time over ours. The oracle ranks sampled queries in double. */
+/* Workload cosine_topk, the tutorial's Part 3: brg_cosine_topk_f32 on host
+ * arrays (path=host), and on GPUs brg_index_search on a device-resident index
+ * (path=index). The reference is a same-shape OpenBLAS sgemm, which builds the
+ * nq x nb score matrix that top-k avoids: fraction_of_limit is its time over
+ * ours (docs/bench.md). */
 #include "bench.h"
 
 #include <cblas.h>
@@ -15,84 +10,60 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct topk_def {
+/* The tutorial's sizes (nb, dim, nq) and the smallest --size that runs each
+ * (the third took 70 s of the quick suite on 2 cores: seed). */
+static const struct {
     int64_t nb, dim, nq;
-    brg_bench_size min_size;     /* the smallest --size that runs it; HUGE: only huge */
-} topk_def;
-
-/* The tutorial's Part 3 sizes. The quick suite keeps the two that take
- * well under a second; the third (2e11 flops) alone took 70 s of the quick
- * suite on the 2-core machine (six top-k and six sgemm runs of 5-6 s), so
- * it and the larger ones are --size seed. */
-static const topk_def topk_defs[] = {
-    {1000, 100, 100, BRG_BENCH_SMALL},
-    {10000, 100, 1000, BRG_BENCH_SMALL},
-    {1000000, 100, 1000, BRG_BENCH_SEED},
-    {100000, 1000, 1000, BRG_BENCH_SEED},
-    {100000, 1000, 10000, BRG_BENCH_SEED},
-    {100000, 1000, 100000, BRG_BENCH_HUGE},
+    brg_bench_size min_size;
+} topk_defs[] = {
+    {1000, 100, 100, BRG_BENCH_SMALL},      {10000, 100, 1000, BRG_BENCH_SMALL},
+    {1000000, 100, 1000, BRG_BENCH_SEED},   {100000, 1000, 1000, BRG_BENCH_SEED},
+    {100000, 1000, 10000, BRG_BENCH_SEED},  {100000, 1000, 100000, BRG_BENCH_HUGE},
 };
 
 enum {
-    TOPK_K = 3,                  /* as in the tutorial */
-    QUERY_SEED = BRG_BENCH_TOPK_QUERY_SEED,
-    DB_SEED = BRG_BENCH_TOPK_DB_SEED,
-    CHECK_MAX_QUERIES = 1000,    /* sampled queries per case, at most */
+    TOPK_K = 3,                   /* as in the tutorial */
+    CHECK_MAX_QUERIES = 1000,     /* sampled queries per case, at most */
     REFERENCE_MIN_BLOCK_RUNS = 5, /* an extrapolated sgemm block runs at least this often */
-    PATH_HOST = 0,
-    PATH_INDEX = 1
+    PATH_INDEX = 1                /* variant 0 is path=host */
 };
 
-/* The oracle's cost per case: sampled queries x nb x dim multiply-adds in
- * double stay under this (a few seconds on two cores): 200 queries for the
- * 1e8-value databases, every query (up to 1000) for the small ones. */
-#define CHECK_MAX_MACS 2e10
-#define CHECK_TOL 1e-5           /* the project's rule for scores */
+#define CHECK_MAX_MACS 2e10       /* the oracle's sampled queries x nb x dim, at most */
+#define CHECK_TOL 1e-5            /* the project's rule for scores */
 #define MIB ((size_t)1 << 20)
 #define GIB ((size_t)1 << 30)
-#define GPU_DEFAULT_BUDGET GIB   /* the library's GPU default is at most this */
-/* Pair each cpu top-k run with an sgemm (bench.h) when the sgemm's whole
- * output is at most this: the quick suite's two shapes. The larger ones run
- * for seconds, long enough to average the machine's drift. */
+/* Pair each cpu top-k run with an sgemm whose output is at most this (the
+ * quick suite's); larger ones run for seconds, averaging the drift. */
 #define PAIRED_REFERENCE_MAX (256 * MIB)
 
 typedef struct topk_case {
     int64_t nb, dim, nq, k;
-    size_t workspace;            /* 0: the library's default */
-    float *q, *db;               /* nq x dim and nb x dim, row-major */
-    /* --check: n_samples spread queries and their true top-k (in double) */
-    int64_t n_samples;
-    double *db_norms;            /* nb */
-    double *want;                /* n_samples x k scores */
-    int64_t *want_idx;           /* n_samples x k indices */
+    size_t workspace;             /* 0: the library's default */
+    float *q, *db;                /* nq x dim and nb x dim, row-major */
+    int64_t n_samples;            /* --check: spread queries and their true top-k */
+    long double *db_norms;        /* nb */
+    double *want;                 /* n_samples x k scores */
+    int64_t *want_idx;            /* n_samples x k rows */
 } topk_case;
 
 typedef struct topk_state {
     const topk_case *tc;
     brg_device *dev;
     int path;
-    brg_index *ix;               /* path=index */
-    float *scores;               /* nq x k */
+    brg_index *ix;                /* path=index */
+    float *scores;                /* nq x k */
     int64_t *indices;
-    size_t free_before;          /* device free memory before setup; 0 unknown */
 } topk_state;
 
-/* ---- oracle ----------------------------------------------------------------- */
+/* The oracle: brute force sharing no code with the library, plain loops in
+ * long double, and the rules of include/brigade/ops.h: cosine q.b / (|q| |b|),
+ * 0 for a zero vector; scores descending, ties to the lower index. */
 
-/* Four partial sums in double: the products of two floats are exact in
- * double, and four chains keep the loop from waiting on one adder. */
-static double dot_f64(const float *a, const float *b, int64_t n)
+static long double dot(const float *a, const float *b, int64_t n)
 {
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        s0 += (double)a[i] * b[i];
-        s1 += (double)a[i + 1] * b[i + 1];
-        s2 += (double)a[i + 2] * b[i + 2];
-        s3 += (double)a[i + 3] * b[i + 3];
-    }
-    for (; i < n; i++) s0 += (double)a[i] * b[i];
-    return (s0 + s1) + (s2 + s3);
+    long double s = 0;
+    for (int64_t i = 0; i < n; i++) s += (long double)a[i] * (long double)b[i];
+    return s;
 }
 
 /* Query of sample s: spread evenly over [0, nq). */
@@ -101,53 +72,48 @@ static int64_t sample_query(const topk_case *tc, int64_t s)
     return s * tc->nq / tc->n_samples;
 }
 
-/* True cosine of query qi and row b; 0 when either is a zero vector. */
-static double true_score(const topk_case *tc, int64_t qi, double q_norm, int64_t b)
+static long double query_norm(const topk_case *tc, int64_t qi)
 {
-    double den = q_norm * tc->db_norms[b];
-    if (den == 0) return 0;
-    return dot_f64(tc->q + qi * tc->dim, tc->db + b * tc->dim, tc->dim) / den;
+    const float *q = tc->q + qi * tc->dim;
+    return sqrtl(dot(q, q, tc->dim));
 }
 
-static void norms_range(int64_t begin, int64_t end, void *ctx)
+/* Cosine of query qi (norm q_norm) and database row b. */
+static double true_score(const topk_case *tc, int64_t qi, long double q_norm, int64_t b)
 {
+    long double den = q_norm * tc->db_norms[b];
+    if (den == 0) return 0.0;
+    return (double)(dot(tc->q + qi * tc->dim, tc->db + b * tc->dim, tc->dim) / den);
+}
+
+static brg_status norm_of_row(int64_t b, void *result, void *ctx)
+{
+    (void)result;
     topk_case *tc = ctx;
-    for (int64_t b = begin; b < end; b++) {
-        const float *row = tc->db + b * tc->dim;
-        tc->db_norms[b] = sqrt(dot_f64(row, row, tc->dim));
-    }
+    tc->db_norms[b] = sqrtl(dot(tc->db + b * tc->dim, tc->db + b * tc->dim, tc->dim));
+    return BRG_OK;
 }
 
-/* Insert (s, i) into the sorted top-k list, best first: score descending,
- * index ascending among equal scores. */
-static void keep_best(double *top, int64_t *idx, int64_t k, double s, int64_t i)
+/* Sampled query s against every row: a sorted list of the k best. */
+static brg_status oracle_query(int64_t s, void *result, void *ctx)
 {
-    if (!(s > top[k - 1] || (s == top[k - 1] && i < idx[k - 1]))) return;
-    int64_t r = k - 1;
-    for (; r > 0 && (s > top[r - 1] || (s == top[r - 1] && i < idx[r - 1])); r--) {
-        top[r] = top[r - 1];
-        idx[r] = idx[r - 1];
-    }
-    top[r] = s;
-    idx[r] = i;
-}
-
-static void oracle_range(int64_t begin, int64_t end, void *ctx)
-{
+    (void)result;
     topk_case *tc = ctx;
-    for (int64_t s = begin; s < end; s++) {
-        int64_t qi = sample_query(tc, s);
-        const float *q = tc->q + qi * tc->dim;
-        double q_norm = sqrt(dot_f64(q, q, tc->dim));
-        double *top = tc->want + s * tc->k;
-        int64_t *idx = tc->want_idx + s * tc->k;
-        for (int64_t r = 0; r < tc->k; r++) {
-            top[r] = -INFINITY;
-            idx[r] = INT64_MAX;
-        }
-        for (int64_t b = 0; b < tc->nb; b++)
-            keep_best(top, idx, tc->k, true_score(tc, qi, q_norm, b), b);
+    int64_t k = tc->k, qi = sample_query(tc, s), *idx = tc->want_idx + s * k, have = 0;
+    long double q_norm = query_norm(tc, qi);
+    double *top = tc->want + s * k;
+    for (int64_t b = 0; b < tc->nb; b++) {
+        double score = true_score(tc, qi, q_norm, b);
+        /* its rank: after every row that scores as high (a lower index) */
+        int64_t r = have < k ? have++ : k;
+        while (r > 0 && score > top[r - 1]) r--;
+        if (r == k) continue;
+        memmove(top + r + 1, top + r, (size_t)(have - 1 - r) * sizeof *top);
+        memmove(idx + r + 1, idx + r, (size_t)(have - 1 - r) * sizeof *idx);
+        top[r] = score;
+        idx[r] = b;
     }
+    return BRG_OK;
 }
 
 static int64_t check_samples(int64_t nq, int64_t nb, int64_t dim)
@@ -158,36 +124,23 @@ static int64_t check_samples(int64_t nq, int64_t nb, int64_t dim)
     return n > 0 ? n : 1;
 }
 
-static brg_status oracle(topk_case *tc)
+static brg_status topk_prepare(brg_bench_case *c, int check)
 {
+    topk_case *tc = c->impl;
+    tc->q = brg_bench_alloc((size_t)(tc->nq * tc->dim) * sizeof(float));
+    tc->db = brg_bench_alloc((size_t)(tc->nb * tc->dim) * sizeof(float));
+    if (!tc->q || !tc->db) return BRG_ERR_OUT_OF_MEMORY;
+    brg_status st = brg_bench_fill(tc->q, BRG_F32, tc->nq * tc->dim, BRG_BENCH_TOPK_QUERY_SEED);
+    if (st == BRG_OK)
+        st = brg_bench_fill(tc->db, BRG_F32, tc->nb * tc->dim, BRG_BENCH_TOPK_DB_SEED);
+    if (st != BRG_OK || !check) return st;
     tc->n_samples = check_samples(tc->nq, tc->nb, tc->dim);
     tc->db_norms = malloc((size_t)tc->nb * sizeof *tc->db_norms);
     tc->want = malloc((size_t)(tc->n_samples * tc->k) * sizeof *tc->want);
     tc->want_idx = malloc((size_t)(tc->n_samples * tc->k) * sizeof *tc->want_idx);
     if (!tc->db_norms || !tc->want || !tc->want_idx) return BRG_ERR_OUT_OF_MEMORY;
-    brg_bench_parallel(brg_bench_threads(), tc->nb, norms_range, tc);
-    brg_bench_parallel(brg_bench_threads(), tc->n_samples, oracle_range, tc);
-    return BRG_OK;
-}
-
-/* ---- the case interface ----------------------------------------------------- */
-
-static float *alloc_floats(int64_t n)
-{
-    /* 64-byte alignment and a size rounded up to it, as aligned_alloc needs. */
-    size_t bytes = ((size_t)n * sizeof(float) + 63) / 64 * 64;
-    return aligned_alloc(64, bytes ? bytes : 64);
-}
-
-static brg_status topk_prepare(brg_bench_case *c, int check)
-{
-    topk_case *tc = c->impl;
-    tc->q = alloc_floats(tc->nq * tc->dim);
-    tc->db = alloc_floats(tc->nb * tc->dim);
-    if (!tc->q || !tc->db) return BRG_ERR_OUT_OF_MEMORY;
-    brg_bench_fill_f32(tc->q, tc->nq * tc->dim, QUERY_SEED);
-    brg_bench_fill_f32(tc->db, tc->nb * tc->dim, DB_SEED);
-    return check ? oracle(tc) : BRG_OK;
+    st = brg_bench_parallel(tc->nb, norm_of_row, tc);
+    return st == BRG_OK ? brg_bench_parallel(tc->n_samples, oracle_query, tc) : st;
 }
 
 /* path=host on every runner; path=index too on a GPU, where it differs:
@@ -196,9 +149,8 @@ static int topk_variants(const brg_bench_case *c, brg_device *dev, const char **
 {
     (void)c;
     names[0] = "host";
-    if (brg_device_get_kind(dev) == BRG_DEVICE_CPU || cap < 2) return 1;
     names[1] = "index";
-    return 2;
+    return brg_device_get_kind(dev) == BRG_DEVICE_CPU || cap < 2 ? 1 : 2;
 }
 
 static void topk_teardown(void *state)
@@ -214,15 +166,12 @@ static void topk_teardown(void *state)
 static brg_status topk_setup(brg_bench_case *c, brg_device *dev, int variant, void **state)
 {
     const topk_case *tc = c->impl;
-    *state = NULL;
-    topk_state *s = calloc(1, sizeof *s);
-    if (!s) return BRG_ERR_OUT_OF_MEMORY;
-    *s = (topk_state){.tc = tc, .dev = dev, .path = variant};
-    size_t total = 0;
-    if (brg_device_memory(dev, &s->free_before, &total) != BRG_OK) s->free_before = 0;
     size_t n = (size_t)(tc->nq * tc->k);
-    s->scores = malloc(n * sizeof *s->scores);
-    s->indices = malloc(n * sizeof *s->indices);
+    topk_state *s = calloc(1, sizeof *s);
+    *state = s;
+    if (!s) return BRG_ERR_OUT_OF_MEMORY;
+    *s = (topk_state){.tc = tc, .dev = dev, .path = variant, .scores = malloc(n * sizeof(float)),
+                      .indices = malloc(n * sizeof(int64_t))};
     brg_status st = s->scores && s->indices ? BRG_OK : BRG_ERR_OUT_OF_MEMORY;
     if (st == BRG_OK) { /* first touch outside the clock */
         brg_bench_touch(s->scores, n * sizeof *s->scores);
@@ -232,10 +181,9 @@ static brg_status topk_setup(brg_bench_case *c, brg_device *dev, int variant, vo
         st = brg_index_create(dev, tc->db, tc->nb, tc->dim, BRG_METRIC_COSINE, &s->ix);
     if (st != BRG_OK) {
         topk_teardown(s);
-        return st;
+        *state = NULL;
     }
-    *state = s;
-    return BRG_OK;
+    return st;
 }
 
 static brg_status topk_run(void *state)
@@ -249,106 +197,43 @@ static brg_status topk_run(void *state)
                                s->scores, s->indices);
 }
 
-/* An estimate, not a measurement: the call frees its device memory before
- * it returns, so what it held is what stays resident (free memory before
- * setup - free memory now, at least the index's rows and norms: a small
- * index is lost in the driver's granularity, or on the emulator in the
- * host's noise) + what the call stages (queries, the database on
- * path=host, the results) + the workspace budget it may use at most. */
-static int64_t topk_device_peak(const brg_bench_case *c, void *state)
-{
-    const topk_case *tc = c->impl;
-    topk_state *s = state;
-    size_t free_now = 0, total = 0, resident = 0;
-    if (s->free_before && brg_device_memory(s->dev, &free_now, &total) == BRG_OK &&
-        free_now < s->free_before)
-        resident = s->free_before - free_now;
-    size_t index = (size_t)(tc->nb * tc->dim) * sizeof(float) + (size_t)tc->nb * sizeof(double);
-    if (s->path == PATH_INDEX && resident < index) resident = index;
-    size_t staged = (size_t)(tc->nq * tc->dim) * sizeof(float) +
-                    (size_t)(tc->nq * tc->k) * (sizeof(float) + sizeof(int64_t));
-    if (s->path == PATH_HOST) staged += (size_t)(tc->nb * tc->dim) * sizeof(float);
-    size_t budget = tc->workspace;
-    if (!budget)
-        budget = s->free_before / 4 < GPU_DEFAULT_BUDGET ? s->free_before / 4 : GPU_DEFAULT_BUDGET;
-    return (int64_t)(resident + staged + budget);
-}
-
 /* The project's rule at every rank r of a sampled query: the index is a
  * row, not returned twice; the returned score and the returned row's true
- * score both equal the oracle's r-th score within 1e-5. 0 when it holds,
- * else 1 and (detail not NULL) the first rank that breaks it. */
-static int check_query(const topk_case *tc, const topk_state *s, int64_t sample, char *detail,
-                       size_t cap)
-{
-    int64_t qi = sample_query(tc, sample), k = tc->k;
-    const float *got = s->scores + qi * k;
-    const int64_t *idx = s->indices + qi * k;
-    const double *want = tc->want + sample * k;
-    const float *q = tc->q + qi * tc->dim;
-    double q_norm = sqrt(dot_f64(q, q, tc->dim));
-    for (int64_t r = 0; r < k; r++) {
-        int dup = 0;
-        for (int64_t p = 0; p < r; p++) dup |= idx[p] == idx[r];
-        double truth = idx[r] >= 0 && idx[r] < tc->nb ? true_score(tc, qi, q_norm, idx[r]) : NAN;
-        if (!dup && fabs((double)got[r] - want[r]) <= CHECK_TOL &&
-            fabs(truth - want[r]) <= CHECK_TOL)
-            continue;
-        if (!detail) return 1;
-        snprintf(detail, cap, "query %lld rank %lld: got row %lld score %.9g (true %.9g%s), "
-                 "oracle row %lld score %.9g", (long long)qi, (long long)r, (long long)idx[r],
-                 (double)got[r], truth, dup ? ", returned twice" : "",
-                 (long long)tc->want_idx[sample * k + r], want[r]);
-        return 1;
-    }
-    return 0;
-}
-
+ * score both equal the oracle's r-th score within 1e-5. */
 static brg_status topk_verify(const brg_bench_case *c, void *state, int *pass, char *detail,
                               size_t cap)
 {
     const topk_case *tc = c->impl;
     const topk_state *s = state;
-    int64_t bad = 0;
+    int64_t bad = 0, k = tc->k;
     char first[BRG_BENCH_REASON_LEN] = "";
-    for (int64_t i = 0; i < tc->n_samples; i++)
-        bad += check_query(tc, s, i, bad ? NULL : first, sizeof first);
-    *pass = bad == 0;
-    detail[0] = '\0';
-    if (bad)
-        snprintf(detail, cap, "%lld of %lld sampled queries differ from the oracle; first %s",
-                 (long long)bad, (long long)tc->n_samples, first);
-    return BRG_OK;
-}
-
-/* ---- the sgemm reference ---------------------------------------------------- */
-
-/* The block of the nq x nb output the reference computes: all of it when
- * it fits (without a budget: in a quarter of MemAvailable; under
- * --workspace: in the budget clamped to [64 MiB, 1 GiB], so that the
- * reference does not raise the process's peak memory above the top-k's),
- * else a block of at most 1 GiB (or that budget), as square as the shape
- * allows: a thin slice of queries runs OpenBLAS measurably slower (167 x
- * 1e5 x 1000: about 12% below 2684 x 1e5 or 4096 x 4096 on the 2-core
- * machine), and the fraction would flatter top-k. */
-static void reference_block(const topk_case *tc, int64_t *rows, int64_t *cols, size_t *cap_out)
-{
-    size_t full = (size_t)tc->nq * (size_t)tc->nb * sizeof(float), cap;
-    if (tc->workspace) {
-        cap = tc->workspace < 64 * MIB ? 64 * MIB : tc->workspace > GIB ? GIB : tc->workspace;
-    } else {
-        size_t quarter = brg_bench_host_available() / 4;
-        cap = full <= quarter ? full : quarter > 0 && quarter < GIB ? quarter : GIB;
+    for (int64_t sample = 0; sample < tc->n_samples; sample++) {
+        int64_t qi = sample_query(tc, sample);
+        const float *got = s->scores + qi * k;
+        const int64_t *idx = s->indices + qi * k;
+        const double *want = tc->want + sample * k;
+        long double q_norm = query_norm(tc, qi);
+        for (int64_t r = 0; r < k; r++) {
+            int dup = 0;
+            for (int64_t p = 0; p < r; p++) dup |= idx[p] == idx[r];
+            double truth = idx[r] >= 0 && idx[r] < tc->nb ? true_score(tc, qi, q_norm, idx[r])
+                                                           : NAN;
+            if (!dup && fabs((double)got[r] - want[r]) <= CHECK_TOL &&
+                fabs(truth - want[r]) <= CHECK_TOL)
+                continue;
+            if (bad++ == 0)
+                snprintf(first, sizeof first, "query %lld rank %lld: got row %lld score %.9g "
+                         "(true %.9g%s), oracle row %lld score %.9g", (long long)qi,
+                         (long long)r, (long long)idx[r], (double)got[r], truth,
+                         dup ? ", returned twice" : "",
+                         (long long)tc->want_idx[sample * k + r], want[r]);
+            break; /* the query differs: one count per query */
+        }
     }
-    *cap_out = cap;
-    int64_t elems = (int64_t)(cap / sizeof(float));
-    int64_t r = (int64_t)sqrt((double)elems);
-    r = r < 1 ? 1 : r > tc->nq ? tc->nq : r;
-    int64_t c = elems / r;
-    c = c < 1 ? 1 : c > tc->nb ? tc->nb : c;
-    r = elems / c; /* a narrow database leaves room for more queries */
-    *rows = r < 1 ? 1 : r > tc->nq ? tc->nq : r;
-    *cols = c;
+    *pass = bad == 0;
+    snprintf(detail, cap, "%lld of %lld sampled queries differ from the oracle; first %s",
+             (long long)bad, (long long)tc->n_samples, first);
+    return BRG_OK;
 }
 
 static double sgemm_once(const topk_case *tc, int64_t rows, int64_t cols, float *out)
@@ -359,168 +244,127 @@ static double sgemm_once(const topk_case *tc, int64_t rows, int64_t cols, float 
     return brg_bench_now() - t0;
 }
 
-/* C = Q . DB^T with OpenBLAS's own threads, as a user would call it: the
- * same warm-up and number of runs as the top-k, the median scaled to the
- * whole nq x nb output when only a block was computed. */
-static brg_status topk_reference(brg_bench_case *c, const brg_bench_options *opts,
+/* C = Q . DB^T with OpenBLAS's threads: the top-k's warm-up and runs, scaled
+ * to the whole output when only a block fits a quarter of the available
+ * memory (or the --workspace budget in [64 MiB, 1 GiB]); the block as square
+ * as the shape allows, since a thin slice runs OpenBLAS about 12% slower
+ * (docs/bench.md). once: the whole output, once, where it is small. */
+static brg_status topk_reference(brg_bench_case *c, const brg_bench_options *opts, int once,
                                  double *seconds, char *note, size_t cap)
 {
     const topk_case *tc = c->impl;
-    size_t out_cap = 0;
-    int64_t rows = 0, cols = 0;
-    reference_block(tc, &rows, &cols, &out_cap);
+    size_t full = (size_t)tc->nq * (size_t)tc->nb * sizeof(float), limit, quarter;
+    if (once && full > PAIRED_REFERENCE_MAX) return BRG_ERR_UNSUPPORTED;
+    if (once) {
+        limit = full;
+    } else if (tc->workspace) {
+        limit = tc->workspace < 64 * MIB ? 64 * MIB : tc->workspace > GIB ? GIB : tc->workspace;
+    } else {
+        quarter = brg_bench_host_available() / 4;
+        limit = full <= quarter ? full : quarter > 0 && quarter < GIB ? quarter : GIB;
+    }
+    int64_t elems = (int64_t)(limit / sizeof(float)), rows = (int64_t)sqrt((double)elems);
+    rows = rows < 1 ? 1 : rows > tc->nq ? tc->nq : rows;
+    int64_t cols = elems / rows;
+    cols = cols < 1 ? 1 : cols > tc->nb ? tc->nb : cols;
+    rows = elems / cols; /* a narrow database leaves room for more queries */
+    rows = rows < 1 ? 1 : rows > tc->nq ? tc->nq : rows;
     if (cols > INT32_MAX || tc->dim > INT32_MAX || rows > INT32_MAX)
         return BRG_ERR_OVERFLOW; /* cblas takes int dimensions */
     size_t bytes = (size_t)rows * (size_t)cols * sizeof(float);
     float *out = malloc(bytes);
     if (!out) return BRG_ERR_OUT_OF_MEMORY;
     brg_bench_touch(out, bytes); /* first touch outside the clock */
-    double times[1000];
+    double times[BRG_BENCH_MAX_REPEAT];
     double factor = (double)tc->nq / (double)rows * ((double)tc->nb / (double)cols);
-    int n = opts->repeat < 1000 ? opts->repeat : 1000;
     /* A block is cheap next to the call it stands for (the huge suite: 0.5 s
      * for a 5-minute call), and one such sample on a shared machine is
      * noise: at least REFERENCE_MIN_BLOCK_RUNS of them. */
-    if (factor > 1.0 && n < REFERENCE_MIN_BLOCK_RUNS) n = REFERENCE_MIN_BLOCK_RUNS;
-    if (opts->warmup) sgemm_once(tc, rows, cols, out);
+    int n = once ? 1 : factor > 1.0 && opts->repeat < REFERENCE_MIN_BLOCK_RUNS
+                           ? REFERENCE_MIN_BLOCK_RUNS : opts->repeat;
+    if (opts->warmup || once) sgemm_once(tc, rows, cols, out); /* OpenBLAS's threads wake */
     for (int r = 0; r < n; r++) times[r] = sgemm_once(tc, rows, cols, out);
     free(out);
     double median = brg_bench_median(times, n);
     *seconds = median * factor;
+    if (once) return BRG_OK;
     if (factor == 1.0)
         snprintf(note, cap, "sgemm %.6g s (OpenBLAS, same shape, full %lld x %lld output, "
                  "median of %d)", *seconds, (long long)tc->nq, (long long)tc->nb, n);
     else
         snprintf(note, cap, "sgemm %.6g s: extrapolated from %lld queries x %lld rows "
                  "(%.6g s x %.6g; OpenBLAS, output capped at %zu MiB, median of %d)", *seconds,
-                 (long long)rows, (long long)cols, median, factor, out_cap / MIB, n);
+                 (long long)rows, (long long)cols, median, factor, limit / MIB, n);
     return BRG_OK;
 }
 
-/* The reference once, paired with a top-k run (bench.h): only where the
- * whole output is small, so that allocating it per pair costs little. */
-static brg_status topk_reference_once(brg_bench_case *c, double *seconds)
-{
-    const topk_case *tc = c->impl;
-    size_t bytes = (size_t)tc->nq * (size_t)tc->nb * sizeof(float);
-    if (bytes > PAIRED_REFERENCE_MAX || tc->nb > INT32_MAX || tc->dim > INT32_MAX ||
-        tc->nq > INT32_MAX)
-        return BRG_ERR_UNSUPPORTED;
-    float *out = malloc(bytes);
-    if (!out) return BRG_ERR_OUT_OF_MEMORY;
-    brg_bench_touch(out, bytes);
-    sgemm_once(tc, tc->nq, tc->nb, out); /* OpenBLAS's threads wake up */
-    *seconds = sgemm_once(tc, tc->nq, tc->nb, out);
-    free(out);
-    return BRG_OK;
-}
-
-static void topk_destroy(brg_bench_case *c)
+static void topk_release(brg_bench_case *c)
 {
     topk_case *tc = c->impl;
-    if (!tc) return;
     free(tc->q);
     free(tc->db);
     free(tc->db_norms);
     free(tc->want);
     free(tc->want_idx);
-    free(tc);
-    c->impl = NULL;
+    *tc = (topk_case){.nb = tc->nb, .dim = tc->dim, .nq = tc->nq, .k = tc->k,
+                      .workspace = tc->workspace};
 }
 
 static const brg_bench_case_i topk_case_i = {
-    .prepare = topk_prepare,
-    .variants = topk_variants,
-    .setup = topk_setup,
-    .run = topk_run,
-    .verify = topk_verify,
-    .teardown = topk_teardown,
-    .device_peak = topk_device_peak,
-    .reference = topk_reference,
-    .reference_once = topk_reference_once,
-    .destroy = topk_destroy,
+    .prepare = topk_prepare,     .variants = topk_variants,
+    .setup = topk_setup,         .run = topk_run,
+    .verify = topk_verify,       .teardown = topk_teardown,
+    .reference = topk_reference, .release = topk_release,
 };
 
-/* ---- planning ------------------------------------------------------------- */
-
-/* --scale shrinks nb and nq and keeps dim (and k <= nb). */
-static int64_t scaled(int64_t n, double scale, int64_t least)
-{
-    int64_t v = llround((double)n * scale);
-    return v > least ? v : least;
-}
-
-static void topk_params(const topk_case *tc, brg_bench_params *p)
-{
-    p->count = 0;
-    brg_bench_params_int(p, "nb", tc->nb);
-    brg_bench_params_int(p, "dim", tc->dim);
-    brg_bench_params_int(p, "nq", tc->nq);
-    brg_bench_params_int(p, "k", tc->k);
-    if (tc->workspace) brg_bench_params_int(p, "workspace", (int64_t)tc->workspace);
-    /* "path" is appended per runner (variants) */
-}
-
-static brg_status plan_case(const brg_bench_options *opts, const topk_def *d, brg_bench_case *c)
-{
-    topk_case *tc = calloc(1, sizeof *tc);
-    if (!tc) return BRG_ERR_OUT_OF_MEMORY;
-    tc->k = TOPK_K;
-    tc->nb = scaled(d->nb, opts->scale, tc->k);
-    tc->nq = scaled(d->nq, opts->scale, 1);
-    tc->dim = d->dim;
-    tc->workspace = opts->workspace_bytes;
-    size_t in = (size_t)((tc->nq + tc->nb) * tc->dim) * sizeof(float);
-    size_t out = (size_t)(tc->nq * tc->k) * (sizeof(float) + sizeof(int64_t));
-    int64_t samples = opts->check ? check_samples(tc->nq, tc->nb, tc->dim) : 0;
-    memset(c, 0, sizeof *c);
-    c->workload = "cosine_topk";
-    c->ops = &topk_case_i;
-    c->variant_key = "path";
-    topk_params(tc, &c->params);
-    /* Host: the data, the results, the oracle's norms and answers. */
-    c->host_bytes = in + out + (opts->check ? (size_t)tc->nb * sizeof(double) +
-                                              (size_t)(samples * tc->k) * 16 : 0);
-    /* A GPU's: the data, the norms of an index, the results, the budget. */
-    c->device_bytes = in + (size_t)tc->nb * sizeof(double) + out +
-                      (tc->workspace ? tc->workspace : GPU_DEFAULT_BUDGET);
-    c->read_bytes = 0; /* compute-bound: gbs is null */
-    c->flops = 2.0 * (double)tc->nq * (double)tc->nb * (double)tc->dim;
-    c->impl = tc;
-    return BRG_OK;
-}
-
-static int planned(const topk_def *d, brg_bench_size size)
-{
-    if (size == BRG_BENCH_HUGE) return d->min_size == BRG_BENCH_HUGE;
-    return d->min_size != BRG_BENCH_HUGE && d->min_size <= size;
-}
-
-static brg_status plan_topk(const brg_bench_options *opts, brg_bench_case *cases, int *count,
-                            int cap)
-{
-    for (size_t i = 0; i < sizeof topk_defs / sizeof topk_defs[0]; i++) {
-        if (!planned(&topk_defs[i], opts->size)) continue;
-        if (*count >= cap) return BRG_ERR_OVERFLOW;
-        brg_status st = plan_case(opts, &topk_defs[i], &cases[*count]);
-        if (st != BRG_OK) return st;
-        (*count)++;
-    }
-    return BRG_OK;
-}
-
-const brg_bench_workload brg_bench_cosine_topk = {"cosine_topk", plan_topk};
-
+/* --scale shrinks nb and nq (to at least k and 1) and keeps dim. */
 int brg_bench_topk_shapes(const brg_bench_options *opts, brg_bench_topk_shape *out, int cap)
 {
     int n = 0;
     for (size_t i = 0; i < sizeof topk_defs / sizeof topk_defs[0] && n < cap; i++) {
-        if (!planned(&topk_defs[i], opts->size)) continue;
-        out[n].k = TOPK_K;
-        out[n].nb = scaled(topk_defs[i].nb, opts->scale, TOPK_K);
-        out[n].nq = scaled(topk_defs[i].nq, opts->scale, 1);
-        out[n].dim = topk_defs[i].dim;
-        n++;
+        brg_bench_size min = topk_defs[i].min_size;
+        if (opts->size == BRG_BENCH_HUGE ? min != BRG_BENCH_HUGE
+                                         : min == BRG_BENCH_HUGE || min > opts->size)
+            continue;
+        int64_t nb = llround((double)topk_defs[i].nb * opts->scale);
+        int64_t nq = llround((double)topk_defs[i].nq * opts->scale);
+        out[n++] = (brg_bench_topk_shape){nb > TOPK_K ? nb : TOPK_K, topk_defs[i].dim,
+                                          nq > 1 ? nq : 1, TOPK_K};
     }
     return n;
 }
+
+static brg_status plan_topk(const brg_bench_workload *w, const brg_bench_options *opts,
+                            brg_bench_case *cases, int *count, int cap)
+{
+    brg_bench_topk_shape shapes[BRG_BENCH_MAX_CASES];
+    int n = brg_bench_topk_shapes(opts, shapes, BRG_BENCH_MAX_CASES);
+    for (int i = 0; i < n; i++) {
+        const brg_bench_topk_shape *sh = &shapes[i];
+        topk_case *tc = *count < cap ? calloc(1, sizeof *tc) : NULL;
+        if (!tc) return *count < cap ? BRG_ERR_OUT_OF_MEMORY : BRG_ERR_OVERFLOW;
+        *tc = (topk_case){.nb = sh->nb, .dim = sh->dim, .nq = sh->nq, .k = sh->k,
+                          .workspace = opts->workspace_bytes};
+        size_t in = (size_t)((sh->nq + sh->nb) * sh->dim) * sizeof(float);
+        size_t out = (size_t)(sh->nq * sh->k) * (sizeof(float) + sizeof(int64_t));
+        int64_t samples = opts->check ? check_samples(sh->nq, sh->nb, sh->dim) : 0;
+        brg_bench_case *c = &cases[(*count)++];
+        /* Host: the data, the results, the oracle's norms and answers. A GPU's:
+         * the data, the norms of an index, the results, the budget. gbs is null. */
+        *c = (brg_bench_case){
+            .workload = w->name, .ops = &topk_case_i, .variant_key = "path",
+            .host_bytes = in + out + (opts->check ? (size_t)sh->nb * sizeof(long double) +
+                                                    (size_t)(samples * sh->k) * 16 : 0),
+            .device_bytes = in + (size_t)sh->nb * sizeof(double) + out +
+                            (tc->workspace ? tc->workspace : GIB),
+            .flops = 2.0 * (double)sh->nq * (double)sh->nb * (double)sh->dim, .impl = tc};
+        brg_bench_params_int(&c->params, "nb", sh->nb);
+        brg_bench_params_int(&c->params, "dim", sh->dim);
+        brg_bench_params_int(&c->params, "nq", sh->nq);
+        brg_bench_params_int(&c->params, "k", sh->k);
+        if (tc->workspace) brg_bench_params_int(&c->params, "workspace", (int64_t)tc->workspace);
+    }
+    return BRG_OK; /* "path" is added per runner (variants) */
+}
+
+const brg_bench_workload brg_bench_cosine_topk = {"cosine_topk", plan_topk};
