@@ -25,9 +25,8 @@ enum {
     BRG_BENCH_MAX_SAMPLES = BRG_BENCH_MAX_REPEAT + BRG_BENCH_MAX_ROUNDS
 };
 
-/* After a threaded call, OpenBLAS's idle workers spin for ~0.1 s and take
- * half of a 2-core machine from what runs next (a 22 ms top-k took 45 ms
- * right after its sgemm reference): the bench lets them settle this long. */
+/* OpenBLAS's idle workers spin ~0.1 s after a call and slow what runs next
+ * (a 22 ms top-k took 45 ms after its sgemm): the bench waits this long. */
 #define BRG_BENCH_SETTLE_NS 300000000L
 
 /* ---- options (options.c) and progress (output.c) --------------------------- */
@@ -96,9 +95,8 @@ typedef struct brg_bench_probe brg_bench_probe;
 double brg_bench_probe_gbs(brg_bench_probe *p);
 void brg_bench_probe_free(brg_bench_probe *p); /* NULL is fine */
 
-/* A device (dev) or a pool kind (is_pool). GPU runners are opened late
- * (deferred), after every process-pool map: the library refuses to fork once
- * a GPU runtime lives in the process (docs/pools.md). */
+/* A device (dev) or a pool kind (is_pool). GPU runners are opened after every
+ * process-pool map (deferred): no fork once a GPU runtime runs (docs/pools.md). */
 typedef struct brg_bench_runner {
     char spec[BRG_BENCH_NAME_LEN];   /* canonical device spec, pool kind, or what was asked */
     brg_device *dev;                 /* NULL until opened or when not available */
@@ -109,6 +107,7 @@ typedef struct brg_bench_runner {
     char reason[BRG_BENCH_REASON_LEN];
     double mem_read_gbs, mem_read_best_gbs;  /* median and best run; NAN: not measured */
     double sgemm_gflops;             /* NAN: not measured */
+    int64_t sgemm_n;                 /* its n x n x 1000 */
     size_t ceiling_bytes;            /* buffer of the copy ceiling */
     brg_bench_probe *probe;          /* owned; NULL: no paired ceiling */
 } brg_bench_runner;
@@ -122,9 +121,8 @@ typedef struct brg_bench_machine {
     int sgemm_n;
 } brg_bench_machine;
 
-/* The runners of opts: pools, cpu and emu ready, GPU specs deferred; one
- * that is not available is kept with its reason. 0, or 2 for a spec that is
- * neither a pool kind nor a device spec (message on stderr). */
+/* The runners of opts: pools, cpu and emu ready, GPU specs deferred, the
+ * unavailable with their reason. 0, or 2 for a bad spec (message on stderr). */
 int brg_bench_open_runners(const brg_bench_options *opts, brg_bench_runner *runners, int *count);
 /* Open the deferred GPU runners ("cuda" or "hip" alone: one per device). */
 void brg_bench_open_deferred(brg_bench_runner *runners, int *count);
@@ -132,9 +130,8 @@ void brg_bench_close_runners(brg_bench_runner *runners, int count);
 
 /* The CPU model, cores, and the CPU ceilings (read bandwidth, sgemm). */
 void brg_bench_machine_measure(const brg_bench_options *opts, brg_bench_machine *m);
-/* The runners' ceilings: the CPU's for the pools and the cpu runner; with
- * devices (the devices' pass), the cpu runner's read probe and each GPU's
- * copy ceiling and probe, measured once. */
+/* The runners' ceilings: the CPU's for the pools and the cpu runner; in the
+ * devices' pass, the cpu runner's read probe and each device's, once. */
 void brg_bench_ceilings(const brg_bench_options *opts, const brg_bench_machine *m,
                         brg_bench_runner *runners, int n_runners, int devices);
 
@@ -313,12 +310,10 @@ int brg_bench_write_report(const char *dir, const brg_bench_machine *m,
                            const brg_bench_results *all);
 
 /* ---- measuring (measure.c) ------------------------------------------------------ */
-/* Prepare case c, measure it on every available runner of pass that applies
- * to it, merge one result per runner and variant into all, and release the
- * case's host data; with final_round, print the merged results. The passes
- * (bench.c): 0 the sequential, thread and process pools, 1 the OpenMP pool,
- * 2 the devices. The failed checks and errors; -1 when the results cannot be
- * stored. */
+/* Prepare c, measure it on every runner of pass (0: sequential, thread and
+ * process pools; 1: OpenMP; 2: devices) that applies, merge a result per
+ * runner and variant into all, release c's host data; final_round prints the
+ * merged results. The failed checks and errors; -1: results not stored. */
 int brg_bench_measure_case(const brg_bench_options *opts, brg_bench_case *c,
                            const brg_bench_runner *runners, int n_runners, int pass,
                            int final_round, brg_bench_results *all);

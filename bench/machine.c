@@ -202,7 +202,6 @@ void brg_bench_machine_measure(const brg_bench_options *opts, brg_bench_machine 
 static void device_ceiling(const brg_bench_options *opts, brg_bench_runner *r)
 {
     r->mem_read_gbs = NAN;
-    r->sgemm_gflops = NAN; /* cuBLAS is not wrapped yet */
     char why[BRG_BENCH_REASON_LEN] = "";
     size_t free_bytes = 0, total = 0, host = brg_bench_host_available(), bytes = 0;
     brg_status st = brg_device_memory(r->dev, &free_bytes, &total);
@@ -235,6 +234,27 @@ static void device_ceiling(const brg_bench_options *opts, brg_bench_runner *r)
     brg_bench_probe_free(p);
 }
 
+/* A device's sgemm rate: brg_matmul_nt (cuBLAS on CUDA) of n x n x 1000, the
+ * shape class of top-k's GEMM tiles; n = 8192 by --scale, 256 on the emulator. */
+static void device_sgemm(const brg_bench_options *opts, brg_bench_runner *r)
+{
+    int64_t n = brg_device_get_kind(r->dev) == BRG_DEVICE_EMU ? 256 : (int64_t)(8192 * sqrt(opts->scale));
+    int64_t ab[2] = {r->sgemm_n = n < 128 ? 128 : n, 1000}, cs[2] = {ab[0], ab[0]};
+    brg_tensor *t[3] = {NULL, NULL, NULL};
+    brg_status st = BRG_OK;
+    for (int i = 0; i < 3 && st == BRG_OK; i++) st = brg_tensor_create(r->dev, BRG_F32, 2, i < 2 ? ab : cs, &t[i]);
+    for (int i = 0; i < 2 && st == BRG_OK; i++) st = brg_fill_uniform(t[i], 21 + (uint64_t)i, NULL);
+    double s[SGEMM_RUNS];
+    for (int i = -1; st == BRG_OK && i < SGEMM_RUNS; i++) { /* -1: the warm-up */
+        double t0 = brg_bench_now();
+        st = brg_matmul_nt(t[0], t[1], NULL, t[2]);
+        if (i >= 0) s[i] = brg_bench_now() - t0;
+    }
+    if (st == BRG_OK) r->sgemm_gflops = 2e-9 * (double)cs[0] * cs[0] * 1000 / brg_bench_median(s, SGEMM_RUNS);
+    else fprintf(stderr, "bench: %s: sgemm_gflops not measured: %s\n", r->spec, brg_last_error());
+    for (int i = 0; i < 3; i++) brg_tensor_free(t[i]);
+}
+
 /* A fork copies the parent's page tables: with the read probe's 1 GiB
  * resident, each process-pool fork took 40 ms instead of 0.2 ms here, so
  * the cpu runner gets its probe only in the devices' pass. The huge suite
@@ -254,6 +274,7 @@ void brg_bench_ceilings(const brg_bench_options *opts, const brg_bench_machine *
             r->ceiling_done = 1;
             r->mem_read_gbs = r->sgemm_gflops = NAN;
             if (opts->size != BRG_BENCH_HUGE) device_ceiling(opts, r);
+            device_sgemm(opts, r);
         }
     }
 }

@@ -273,10 +273,8 @@ static int measure_runner(const brg_bench_options *opts, brg_bench_case *c,
             r.sgemm_seconds = ready && c->ref_done ? c->ref_seconds : NAN;
             snprintf(r.base_note, sizeof r.base_note, "%s", ready && c->ref_done ? c->ref_note : "");
         } else if (c->ops->reference) {
-            snprintf(r.base_note, sizeof r.base_note, run->sgemm_gflops > 0
-                     ? "fraction_of_limit: GFLOP/s / %s's sgemm_gflops"
-                     : "fraction_of_limit null: %s's sgemm_gflops is not measured (its GEMM is "
-                       "internal to the library)", run->spec);
+            snprintf(r.base_note, sizeof r.base_note, "fraction_of_limit: GFLOP/s / %s's "
+                     "sgemm_gflops%s", run->spec, run->sgemm_gflops > 0 ? "" : " (not measured)");
         }
         snprintf(r.note, sizeof r.note, "%s", r.base_note); /* finish adds to it */
         /* Earlier rounds of this result: a measured one that has all its

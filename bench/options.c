@@ -23,25 +23,21 @@ void brg_bench_usage(FILE *f)
           "                    cuda[:N], hip[:N], emu[:32|:64] (repeatable or comma list;\n"
           "                    default the four pools, cpu and every CUDA and HIP device)\n"
           "  --size SIZE       small (default: the quick cases) or seed (every tutorial size)\n"
-          "  --suite SUITE     quick (= --size small), seed (= --size seed), or huge: the\n"
-          "                    cosine top-k case nb=1e5 dim=1000 nq=1e5 alone, once, under\n"
-          "                    a 64 MiB workspace unless --workspace says otherwise\n"
+          "  --suite SUITE     quick (= --size small), seed (= --size seed), or huge: top-k\n"
+          "                    nb=nq=1e5 dim=1000 alone, once, in a 64 MiB workspace\n"
           "  --repeat N        timed runs after one warm-up, N >= 3 (default 5); the huge\n"
           "                    suite: N >= 1 (default 1), no warm-up\n"
-          "  --rounds R        spread each case's timed runs over R passes of the suite,\n"
-          "                    each with its own set-up and warm-up, so that min and max\n"
-          "                    see the machine's drift (1 <= R <= 16, at most N; default\n"
-          "                    5 for the quick suite (at most N), 1 for seed and huge)\n"
-          "  --workspace BYTES cosine top-k workspace budget (suffix K, M or G: KiB, MiB,\n"
-          "                    GiB); default the library's own\n"
+          "  --rounds R        spread each case's runs over R passes of the suite, each\n"
+          "                    set up and warmed up, so that min and max see the machine's\n"
+          "                    drift (1 to 16, at most N; default 5 quick, 1 seed and huge)\n"
+          "  --workspace BYTES top-k workspace budget (suffix K, M, G); default the library's\n"
           "  --check           compare every result with a long double oracle\n"
           "  --json FILE       write the results as one JSON document\n"
           "  --csv FILE        write one CSV row per result\n"
           "  --report DIR      write DIR/results.json, then scripts/bench-report writes\n"
           "                    DIR/report.md (the tutorial's tables beside ours) and\n"
           "                    charts (DIR/partN.png, with python3-matplotlib)\n"
-          "  --workers N       pool workers (default: online cores; sleep: one per task,\n"
-          "                    up to 64)\n"
+          "  --workers N       pool workers (default: online cores; sleep: a task each, <= 64)\n"
           "  --quiet           no progress lines on stderr\n"
           "  --compare OLD NEW runs scripts/bench-compare OLD NEW instead: what moved\n"
           "                    between two --json files (or lists of runs a.json,b.json)\n"
@@ -50,9 +46,7 @@ void brg_bench_usage(FILE *f)
 }
 
 /* "bench: <message>" and a hint on brg_bench_usage_errors (NULL: stderr); 2. */
-static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int bad_usage(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

@@ -123,8 +123,9 @@ void brg_bench_print_devices(FILE *f, const brg_bench_runner *runners, int n_run
                 snprintf(d, sizeof d, "(device copy, 2 x %zu MiB read+written, median of 7; "
                          "best %.2f)", r->ceiling_bytes / MIB, r->mem_read_best_gbs);
             print_value(f, "", "mem_read_gbs", r->mem_read_gbs, d);
-            print_value(f, "", "sgemm_gflops", r->sgemm_gflops,
-                        "(not measured: cuBLAS not wrapped yet)");
+            snprintf(d, sizeof d, "(brg_matmul_nt %lld x %lld x 1000, median of 5)",
+                     (long long)r->sgemm_n, (long long)r->sgemm_n);
+            print_value(f, "", "sgemm_gflops", r->sgemm_gflops, d);
         }
     }
     fputc('\n', f);

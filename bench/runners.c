@@ -1,6 +1,5 @@
 /* Runners: the four pools, the CPU and every CUDA and HIP device by default
- * (emulated ones when named). One not available stays, with brigade's reason.
- * GPU specs open after the process pools: the library will not fork then. */
+ * (emulated ones when named); one not available stays, with brigade's reason. */
 #include "bench.h"
 
 #include <string.h>

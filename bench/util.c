@@ -27,9 +27,8 @@ void brg_bench_touch(void *p, size_t bytes)
     if (bytes) b[bytes - 1] = 0;
 }
 
-/* Writing 5 to clear_refs sets VmHWM back to the current resident set
- * (Linux >= 4.0), so the next VmHWM is the peak since this point rather
- * than since the process began. */
+/* Writing 5 to clear_refs sets VmHWM back to the resident set (Linux >= 4.0):
+ * the next VmHWM is the peak since this point, not since the process began. */
 int brg_bench_hwm_reset(void)
 {
     FILE *f = fopen("/proc/self/clear_refs", "w");
@@ -60,8 +59,7 @@ int brg_bench_online_cores(void)
     return n > 0 ? (int)n : 1;
 }
 
-/* Same rule as the library's CPU backend, so the ceiling and the kernels
- * use the same number of threads. */
+/* The library's CPU backend's rule: the ceiling and the kernels agree. */
 int brg_bench_threads(void)
 {
     const char *env = getenv("BRIGADE_NUM_THREADS");
