@@ -17,7 +17,7 @@
  *     cannot be proven, and every query when k is too large for shared
  *     memory, is computed exactly over all rows and sorted with the sort
  *     wrapper (CUB, or a named stand-in).
- * Final scores are the exact similarity rounded to float, identical to the
+ * Final scores are the double rescored sum rounded to float, identical to the
  * CPU's, and independent of tiles and budget. */
 #include "topk.cuh"
 

@@ -132,10 +132,14 @@ BRG_API brg_status brg_fill_uniform(brg_tensor *t, uint64_t seed, const brg_fill
  *   - cosine similarity (default): q.b / (|q| |b|); a zero vector has
  *     similarity 0 with everything; or the inner product q.b;
  *   - scores descending, ties to the lower database index;
- *   - scores are exact: candidates found with fp32 (or, with allow_tf32, tf32)
- *     products are rescored with products summed in double, and only then
- *     ranked, so results do not depend on the device, the tiling or the
- *     workspace budget (each score is the exact similarity rounded to float);
+ *   - scores are exact to double precision: candidates found with fp32 (or,
+ *     with allow_tf32, tf32) products are rescored with the products (exact in
+ *     double) summed in double in one fixed order, the same on every device,
+ *     and only then ranked, so results do not depend on the device, the
+ *     tiling or the workspace budget; each score is that double rounded to
+ *     float. The sum is within about dim * 2^-53 of sum |q_i b_i| (over
+ *     |q| |b| for cosine) of the exact value: far below a float's precision
+ *     unless the products cancel almost entirely;
  *   - 1 <= k <= nb; nq == 0 does nothing; NaN or Inf in queries or database is
  *     BRG_ERR_INVALID_ARG, naming the row;
  *   - an inner product beyond the float range is returned as +-Inf, its
