@@ -28,6 +28,7 @@ brg_status brg_cpu_gemm_nt(void *ctx, const float *a, const float *b, float *c, 
 /* The CPU top-k's memory per tile for the planner, with `threads` workers
  * (exposed for tests/test_planner.c). */
 #include "topk_plan.h"
-brg_topk_costs brg_cpu_topk_costs(const brg_topk_call *call, int threads);
+#include "topk_screen.h"
+brg_topk_costs brg_cpu_topk_costs(const brg_topk_call *call, int threads, brg_screen_kind screen);
 
 #endif

@@ -29,6 +29,7 @@
 #include "scratch.h"
 #include "topk_exact.h"
 #include "topk_plan.h"
+#include "topk_screen.h"
 #include "brigade/ops.h"
 #include "cpu.h"
 
@@ -207,12 +208,24 @@ typedef struct slot {
     float *scores;        /* tq x tb_sub screening scores */
     float *binv;          /* tb_sub database scale factors */
     reservoir *res;       /* tq reservoirs */
+    float *widened;       /* the bf16 emulation's operands: (tq + tb_sub) x dim; else NULL */
 } slot;
+
+/* A bf16 screen's rows (topk_screen.h): the database's, converted once per
+ * call, and the current query tile's. */
+typedef struct bf16_rows {
+    uint16_t *db, *q;     /* nb x dim, tq x dim */
+    int16_t *db_exp, *q_exp;
+    double *db_rho, *q_rho;
+    double db_rho_max;
+} bf16_rows;
 
 typedef struct topk_job {
     const brg_topk_call *call;
     const double *db_norms;
     double db_max_norm;
+    brg_screen_kind screen;
+    bf16_rows h;          /* with a bf16 screen */
     int64_t kp, tq, tb_sub;
     int nslots;
     void *work;           /* the block everything below lives in */
@@ -390,18 +403,27 @@ static void screen_subtiles(int64_t begin, int64_t end, void *ctx)
     const brg_topk_call *c = j->call;
     const scan_fns fn = scan_functions();
     slot *s = acquire_slot(j);
+    const int bf16 = j->screen != BRG_SCREEN_FP32;
     for (int64_t t = begin; t < end; t++) {
         int64_t b0 = t * j->tb_sub, nbr = c->nb - b0 < j->tb_sub ? c->nb - b0 : j->tb_sub;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)j->rows, (int)nbr, (int)c->dim,
-                    1.0f, c->queries + j->q0 * c->dim, (int)c->dim, c->db + b0 * c->dim,
-                    (int)c->dim, 0.0f, s->scores, (int)nbr);
+        if (!bf16)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)j->rows, (int)nbr,
+                        (int)c->dim, 1.0f, c->queries + j->q0 * c->dim, (int)c->dim,
+                        c->db + b0 * c->dim, (int)c->dim, 0.0f, s->scores, (int)nbr);
+        else if (brg_bf16_gemm_nt(j->screen, j->h.q, j->h.db + b0 * c->dim, s->scores, j->rows,
+                                  nbr, c->dim, s->widened) != 0) /* oneDNN failed: emulate */
+            brg_bf16_gemm_nt(BRG_SCREEN_BF16_EMULATED, j->h.q, j->h.db + b0 * c->dim, s->scores,
+                             j->rows, nbr, c->dim, s->widened);
+        /* A bf16 score is of rows scaled by 2^-e: the scale factors take it back. */
         for (int64_t r = 0; r < nbr; r++) {
             double n = j->db_norms[b0 + r];
-            s->binv[r] = c->metric == BRG_METRIC_INNER_PRODUCT ? 1.0f : n > 0 ? (float)(1.0 / n) : 0.0f;
+            float binv = c->metric == BRG_METRIC_INNER_PRODUCT ? 1.0f : n > 0 ? (float)(1.0 / n) : 0.0f;
+            s->binv[r] = bf16 ? ldexpf(binv, j->h.db_exp[b0 + r]) : binv;
         }
         for (int64_t q = 0; q < j->rows; q++) {
             double qn = j->qn[q];
             float qinv = c->metric == BRG_METRIC_INNER_PRODUCT ? 1.0f : qn > 0 ? (float)(1.0 / qn) : 0.0f;
+            if (bf16) qinv = ldexpf(qinv, j->h.q_exp[q]);
             scan_row(s->scores + q * nbr, s->binv, nbr, qinv, b0, &s->res[q], j->kp, fn);
         }
     }
@@ -451,7 +473,10 @@ static void finish_query(topk_job *j, int64_t q, cand *scratch)
     }
     select_best(scratch, n, kp);
     double excluded_max = kp == c->nb ? -INFINITY : scratch[kp - 1].s;
-    double err = brg_topk_screen_error(c->dim, c->metric, 0, j->qn[q], j->db_max_norm);
+    double err = j->screen == BRG_SCREEN_FP32
+                     ? brg_topk_screen_error(c->dim, c->metric, 0, j->qn[q], j->db_max_norm)
+                     : brg_topk_screen_bf16_error(c->dim, c->metric, j->h.q_rho[q], j->h.db_rho_max,
+                                                  j->qn[q], j->db_max_norm);
     /* Rescore in screening order. The first k give a floor, the lowest of
      * their exact scores; a later candidate screening more than err below it is
      * exactly below it, as is every one after it: it cannot be in the top
@@ -538,8 +563,9 @@ brg_status brg_cpu_row_norms(void *ctx, const float *x, int64_t rows, int64_t di
 /* ---- the call ----------------------------------------------------------------------- */
 
 /* The call's workspace, carved from one block of the device's scratch cache
- * (cpu_ref/scratch.h): per slot a score tile, scale factors and reservoirs, and
- * the shared thresholds and query norms. */
+ * (cpu_ref/scratch.h): per slot a score tile, scale factors and reservoirs
+ * (and the bf16 emulation's operands), the shared thresholds and query norms,
+ * and a bf16 screen's rows of the database and the query tile. */
 static size_t carve(size_t *at, size_t bytes)
 {
     size_t start = *at;
@@ -556,10 +582,16 @@ static brg_status alloc_slots(topk_job *j, brg_scratch_cache *cache)
     size_t o_pool = carve(&at, nslots * tq * cap * sizeof(cand));
     size_t o_theta = carve(&at, tq * sizeof(atomic_uint));
     size_t o_qn = carve(&at, tq * sizeof(double));
+    const int bf16 = j->screen != BRG_SCREEN_FP32, emulated = j->screen == BRG_SCREEN_BF16_EMULATED;
+    const size_t nb = bf16 ? (size_t)j->call->nb : 0, dim = (size_t)j->call->dim, qb = bf16 ? tq : 0;
+    size_t o_hdb = carve(&at, nb * dim * sizeof(uint16_t)), o_hq = carve(&at, qb * dim * sizeof(uint16_t));
+    size_t o_hdbe = carve(&at, nb * sizeof(int16_t)), o_hqe = carve(&at, qb * sizeof(int16_t));
+    size_t o_hdbr = carve(&at, nb * sizeof(double)), o_hqr = carve(&at, qb * sizeof(double));
     size_t o_slot0 = at;
     size_t o_scores = carve(&at, tq * tb * sizeof(float));
     size_t o_binv = carve(&at, tb * sizeof(float));
     size_t o_res = carve(&at, tq * sizeof(reservoir));
+    size_t o_wide = carve(&at, emulated ? (tq + tb) * dim * sizeof(float) : 0);
     size_t per_slot = at - o_slot0;
     at = o_slot0 + nslots * per_slot;
     size_t got;
@@ -570,6 +602,8 @@ static brg_status alloc_slots(topk_job *j, brg_scratch_cache *cache)
     j->res_pool = (cand *)(base + o_pool);
     j->theta = (atomic_uint *)(base + o_theta);
     j->qn = (double *)(base + o_qn);
+    j->h = (bf16_rows){(uint16_t *)(base + o_hdb), (uint16_t *)(base + o_hq), (int16_t *)(base + o_hdbe),
+                       (int16_t *)(base + o_hqe), (double *)(base + o_hdbr), (double *)(base + o_hqr), 0.0};
     for (size_t s = 0; s < nslots; s++) {
         char *mine = base + o_slot0 + s * per_slot;
         slot *sl = &j->slots[s];
@@ -577,6 +611,7 @@ static brg_status alloc_slots(topk_job *j, brg_scratch_cache *cache)
         sl->scores = (float *)(mine + (o_scores - o_slot0));
         sl->binv = (float *)(mine + (o_binv - o_slot0));
         sl->res = (reservoir *)(mine + (o_res - o_slot0));
+        sl->widened = emulated ? (float *)(mine + (o_wide - o_slot0)) : NULL;
         for (size_t q = 0; q < tq; q++) {
             sl->res[q].c = j->res_pool + (s * tq + q) * cap;
             sl->res[q].shared = &j->theta[q];
@@ -590,15 +625,20 @@ static void free_slots(topk_job *j, brg_scratch_cache *cache)
     brg_scratch_give(cache, j->work);
 }
 
-/* Memory per tile for the planner: per slot, a score buffer and reservoirs. */
-brg_topk_costs brg_cpu_topk_costs(const brg_topk_call *c, int nslots)
+/* Memory per tile for the planner: per slot, a score buffer and reservoirs
+ * (and the bf16 emulation's operands); a bf16 screen's rows of the database
+ * (converted once per call) and of the query tile. */
+brg_topk_costs brg_cpu_topk_costs(const brg_topk_call *c, int nslots, brg_screen_kind screen)
 {
-    int64_t kp = brg_topk_candidates(c->k, c->nb);
+    const int bf16 = screen != BRG_SCREEN_FP32;
+    const size_t row_h = (size_t)c->dim * sizeof(uint16_t) + sizeof(int16_t) + sizeof(double);
+    const size_t wide = screen == BRG_SCREEN_BF16_EMULATED ? (size_t)nslots * (size_t)c->dim * sizeof(float) : 0;
+    int64_t kp = bf16 ? brg_topk_candidates_bf16(c->k, c->nb) : brg_topk_candidates(c->k, c->nb);
     brg_topk_costs k = {0};
-    k.fixed = c->db_norms ? 0 : (size_t)c->nb * sizeof(double);
-    k.per_query = sizeof(double) + sizeof(atomic_uint) +
+    k.fixed = (c->db_norms ? 0 : (size_t)c->nb * sizeof(double)) + (bf16 ? (size_t)c->nb * row_h : 0);
+    k.per_query = sizeof(double) + sizeof(atomic_uint) + (bf16 ? row_h : 0) + wide +
                   (size_t)nslots * ((size_t)reservoir_cap(kp) * sizeof(cand) + sizeof(reservoir));
-    k.per_db_row = (size_t)nslots * sizeof(float);
+    k.per_db_row = (size_t)nslots * sizeof(float) + wide;
     k.per_score = (size_t)nslots * sizeof(float);
     k.tq_max = TQ_MAX;
     k.tb_max = TB_SUB_MAX;
@@ -617,6 +657,8 @@ static brg_status run_tiles(topk_job *j)
         if (bad >= 0)
             return BRG_ERROR(BRG_ERR_INVALID_ARG, "queries row %lld contains NaN or Inf",
                              (long long)(j->q0 + bad));
+        if (j->screen != BRG_SCREEN_FP32)
+            brg_bf16_rows(c->queries + j->q0 * c->dim, j->rows, c->dim, j->h.q, j->h.q_exp, j->h.q_rho);
         for (int64_t q = 0; q < j->rows; q++) atomic_init(&j->theta[q], 0u);
         for (int s = 0; s < j->nslots; s++)
             for (int64_t q = 0; q < j->rows; q++) {
@@ -631,15 +673,34 @@ static brg_status run_tiles(topk_job *j)
     return BRG_OK;
 }
 
+/* The screen and the plan: a bf16 screen where it is chosen and its rows fit
+ * the budget beside the tiles, else fp32. */
+static brg_status plan_call(topk_job *j, brg_topk_plan *plan)
+{
+    const brg_topk_call *c = j->call;
+    size_t budget = c->workspace_bytes ? c->workspace_bytes : DEFAULT_BUDGET;
+    j->screen = brg_topk_screen_choose(c);
+    if (j->screen != BRG_SCREEN_FP32) {
+        brg_topk_costs costs = brg_cpu_topk_costs(c, j->nslots, j->screen);
+        if (brg_topk_plan_make(c->nq, c->nb, &costs, budget, plan) == BRG_OK &&
+            plan->tb >= (c->nb < TB_SUB_MIN ? c->nb : TB_SUB_MIN)) {
+            j->kp = brg_topk_candidates_bf16(c->k, c->nb);
+            return BRG_OK;
+        }
+        brg_clear_error();
+        j->screen = BRG_SCREEN_FP32;
+    }
+    brg_topk_costs costs = brg_cpu_topk_costs(c, j->nslots, BRG_SCREEN_FP32);
+    return brg_topk_plan_make(c->nq, c->nb, &costs, budget, plan);
+}
+
 brg_status brg_cpu_topk(void *ctx, const brg_topk_call *c)
 {
     topk_job j = {.call = c, .kp = brg_topk_candidates(c->k, c->nb),
                   .nslots = brg_parallel_threads()};
     atomic_init(&j.failed, 0);
     brg_topk_plan plan;
-    brg_topk_costs costs = brg_cpu_topk_costs(c, j.nslots);
-    brg_status st = brg_topk_plan_make(c->nq, c->nb, &costs,
-                                       c->workspace_bytes ? c->workspace_bytes : DEFAULT_BUDGET, &plan);
+    brg_status st = plan_call(&j, &plan);
     if (st != BRG_OK) return st;
     j.tq = plan.tq;
     j.tb_sub = plan.tb;
@@ -662,6 +723,11 @@ brg_status brg_cpu_topk(void *ctx, const brg_topk_call *c)
     }
     brg_scratch_cache *cache = ctx ? ((brg_cpu_ctx *)ctx)->scratch : NULL;
     st = alloc_slots(&j, cache);
+    if (st == BRG_OK && j.screen != BRG_SCREEN_FP32) { /* the database's bf16 rows, once */
+        brg_bf16_rows(c->db, c->nb, c->dim, j.h.db, j.h.db_exp, j.h.db_rho);
+        for (int64_t b = 0; b < c->nb; b++)
+            if (j.h.db_rho[b] > j.h.db_rho_max) j.h.db_rho_max = j.h.db_rho[b];
+    }
     if (st == BRG_OK) {
         blas_single_begin();
         st = run_tiles(&j);

@@ -103,14 +103,14 @@ START_TEST(planner_fits_the_37_gib_shape_in_64_mib_on_the_cpu)
     call.dim = 1000;
     call.k = 3;
     for (int threads = 1; threads <= 64; threads *= 2) {
-        brg_topk_costs c = brg_cpu_topk_costs(&call, threads);
+        brg_topk_costs c = brg_cpu_topk_costs(&call, threads, BRG_SCREEN_FP32);
         brg_topk_plan p;
         BRG_ASSERT_OK(brg_topk_plan_make(call.nq, call.nb, &c, (size_t)64 << 20, &p));
         ck_assert_uint_le(p.bytes, (size_t)64 << 20);
         ck_assert(p.tq >= 64 && p.tb >= 64); /* tiles still worth a GEMM */
     }
     call.k = 100000; /* k = nb: tiles shrink, the bound holds */
-    brg_topk_costs c = brg_cpu_topk_costs(&call, 2);
+    brg_topk_costs c = brg_cpu_topk_costs(&call, 2, BRG_SCREEN_FP32);
     brg_topk_plan p;
     BRG_ASSERT_OK(brg_topk_plan_make(call.nq, call.nb, &c, (size_t)64 << 20, &p));
     ck_assert_uint_le(p.bytes, (size_t)64 << 20);

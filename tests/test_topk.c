@@ -12,6 +12,7 @@
 
 #include "harness.h"
 #include "oracle.h"
+#include "topk_screen.h"
 
 typedef struct problem {
     int64_t nq, nb, dim, k;
@@ -291,6 +292,158 @@ START_TEST(topk_tf32_bound_holds_for_truncated_inputs)
         check_against_oracle(&p, &s, &i);
     }
     free_problem(&p);
+}
+END_TEST
+
+/* ---- the CPU's bf16 screen (cpu_ref/topk_screen.h) ------------------------------ */
+
+/* Every bf16 screen the CPU has (oneDNN where it is usable here, and the
+ * emulation), and fp32. */
+static const int screens[] = {BRG_SCREEN_FP32, BRG_SCREEN_BF16, BRG_SCREEN_BF16_EMULATED};
+
+static void run_screened(const problem *p, int screen, float *s, int64_t *i)
+{
+    brg_test_topk_screen(screen);
+    brg_topk_options o = options(p->metric, 0);
+    brg_status st = brg_cosine_topk_f32(brg_test_dev, p->q, p->nq, p->db, p->nb, p->dim, p->k, &o,
+                                        s, i);
+    brg_test_topk_screen(-1);
+    BRG_ASSERT_OK(st);
+}
+
+/* Screening only proposes candidates: every screen gives the fp32 screen's
+ * results bit for bit, and the oracle's, on the tutorial's all-positive
+ * data (cosines crowded near 0.75, many rows within the bf16 bound) and on
+ * centred data, for both metrics. */
+START_TEST(topk_bf16_screens_give_the_fp32_results)
+{
+    if (strcmp(brg_test_spec, "cpu") != 0) return; /* the CPU backend's screens */
+    static const int64_t shapes[][4] = {{7, 3000, 96, 3}, {33, 2000, 128, 10}, {5, 4500, 200, 1}};
+    for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++)
+        for (int centred = 0; centred <= 1; centred++)
+            for (int metric = 0; metric <= 1; metric++) {
+                problem p = make_problem(shapes[sh][0], shapes[sh][1], shapes[sh][2], shapes[sh][3],
+                                         50 + sh * 4 + (uint64_t)centred * 2 + (uint64_t)metric);
+                p.metric = metric;
+                if (!centred) { /* np.random.rand: [0, 1) */
+                    brg_test_fill_f32(p.q, p.nq * p.dim, 0.0f, 1.0f, 90 + sh);
+                    brg_test_fill_f32(p.db, p.nb * p.dim, 0.0f, 1.0f, 91 + sh);
+                }
+                size_t n = (size_t)(p.nq * p.k);
+                float *s[3];
+                int64_t *ix[3];
+                for (int k = 0; k < 3; k++) {
+                    s[k] = malloc(n * sizeof(float));
+                    ix[k] = malloc(n * sizeof(int64_t));
+                    run_screened(&p, screens[k], s[k], ix[k]);
+                }
+                check_against_oracle(&p, s[0], ix[0]);
+                for (int k = 1; k < 3; k++) {
+                    ck_assert_msg(memcmp(s[k], s[0], n * sizeof(float)) == 0 &&
+                                      memcmp(ix[k], ix[0], n * sizeof(int64_t)) == 0,
+                                  "screen %d differs from fp32 (shape %zu, centred %d, metric %d)",
+                                  screens[k], sh, centred, metric);
+                }
+                for (int k = 0; k < 3; k++) {
+                    free(s[k]);
+                    free(ix[k]);
+                }
+                free_problem(&p);
+            }
+}
+END_TEST
+
+/* Near-ties that a bf16 screen misorders. The query is 64 ones; row 70 is 64
+ * x (1 + 2^-8 - 2^-20), which bf16 rounds to 1: it screens 64 and is
+ * exactly 64.2499. Row 0 has 31 x (1 + 2^-7) and ones, exact in bf16: it
+ * screens and is 64.242, below row 70. Rows 1-64 (one 1 + 2^-7, ones)
+ * screen 64.0078, just above row 70, so that rows 0-64 fill the 65
+ * candidates of k = 1 and row 70 is left out. An fp32-sized bound would
+ * prove row 0 (64.0078 + 3e-4 < 64.242), the wrong answer; the bf16 bound
+ * from the rows' rounding residuals (about 2^-8 of |q| |b|: 0.25) cannot,
+ * and the exhaustive pass returns row 70. */
+START_TEST(topk_bf16_bound_holds_for_near_ties)
+{
+    if (strcmp(brg_test_spec, "cpu") != 0) return;
+    enum { NB = 80, DIM = 64 };
+    const float up = 1.0f + 0x1p-7f, near = 1.0f + 0x1p-8f - 0x1p-20f;
+    problem p = make_problem(1, NB, DIM, 1, 33);
+    p.metric = BRG_METRIC_INNER_PRODUCT;
+    memset(p.db, 0, sizeof(float) * NB * DIM);
+    for (int d = 0; d < DIM; d++) {
+        p.q[d] = 1.0f;
+        p.db[70 * DIM + d] = near;
+        p.db[d] = d < 31 ? up : 1.0f;
+        for (int r = 1; r <= 64; r++) p.db[r * DIM + d] = d == 0 ? up : 1.0f;
+    }
+    for (int k = 0; k < 3; k++) {
+        float s;
+        int64_t i;
+        run_screened(&p, screens[k], &s, &i);
+        ck_assert_msg(i == 70, "screen %d: row %lld, score %.9g", screens[k], (long long)i, s);
+        check_against_oracle(&p, &s, &i);
+    }
+    free_problem(&p);
+}
+END_TEST
+
+/* The bound itself, against double dot products of the bf16 screen's rows
+ * (the emulation: exact products, fp32 sums) on rows of mixed magnitudes,
+ * signs and scales (2^-60 to 2^60, some tiny elements): never exceeded. */
+START_TEST(topk_bf16_screen_error_is_within_its_bound)
+{
+    if (strcmp(brg_test_spec, "cpu") != 0) return;
+    enum { NQ = 9, NB = 300, DIM = 77 };
+    float *q = malloc(sizeof(float) * NQ * DIM), *b = malloc(sizeof(float) * NB * DIM);
+    uint16_t *qh = malloc(sizeof(uint16_t) * NQ * DIM), *bh = malloc(sizeof(uint16_t) * NB * DIM);
+    int16_t qe[NQ], be[NB];
+    double qr[NQ], br[NB], bn[NB];
+    float *sc = malloc(sizeof(float) * NQ * NB), *work = malloc(sizeof(float) * (NQ + NB) * DIM);
+    uint64_t rng = 77;
+    float *both[2] = {q, b};
+    int rows[2] = {NQ, NB};
+    for (int m = 0; m < 2; m++)
+        for (int r = 0; r < rows[m]; r++) {
+            float scale = ldexpf(1.0f, (int)(brg_test_rand_u64(&rng) % 121) - 60);
+            for (int d = 0; d < DIM; d++) {
+                float v = (float)(2 * brg_test_rand_unit(&rng) - 1) * scale;
+                if (brg_test_rand_u64(&rng) % 17 == 0) v *= 0x1p-30f; /* tiny ones */
+                both[m][r * DIM + d] = v;
+            }
+        }
+    brg_bf16_rows(q, NQ, DIM, qh, qe, qr);
+    brg_bf16_rows(b, NB, DIM, bh, be, br);
+    ck_assert_int_eq(brg_bf16_gemm_nt(BRG_SCREEN_BF16_EMULATED, qh, bh, sc, NQ, NB, DIM, work), 0);
+    double rho_b = 0, max_b = 0;
+    for (int r = 0; r < NB; r++) {
+        rho_b = br[r] > rho_b ? br[r] : rho_b;
+        bn[r] = 0;
+        for (int d = 0; d < DIM; d++) bn[r] += (double)b[r * DIM + d] * b[r * DIM + d];
+        bn[r] = sqrt(bn[r]);
+        max_b = bn[r] > max_b ? bn[r] : max_b;
+    }
+    for (int i = 0; i < NQ; i++) {
+        double qn = 0;
+        for (int d = 0; d < DIM; d++) qn += (double)q[i * DIM + d] * q[i * DIM + d];
+        qn = sqrt(qn);
+        for (int r = 0; r < NB; r++) {
+            long double exact = 0;
+            for (int d = 0; d < DIM; d++) exact += (long double)q[i * DIM + d] * b[r * DIM + d];
+            /* the screen as the CPU top-k forms it, cosine: scaled back and normalised */
+            double screen = ldexp((double)sc[i * NB + r], qe[i] + be[r]) / (qn * bn[r]);
+            double cosine = (double)(exact / ((long double)qn * bn[r]));
+            double bound = brg_topk_screen_bf16_error(DIM, BRG_METRIC_COSINE, qr[i], rho_b, qn, max_b);
+            ck_assert_msg(fabs(screen - cosine) <= bound, "query %d row %d: screen %.9g, exact %.9g, bound %.3g",
+                          i, r, screen, cosine, bound);
+            ck_assert_msg(qr[i] <= 0x1p-8 && br[r] <= 0x1p-8, "residuals above 2^-8");
+        }
+    }
+    free(q);
+    free(b);
+    free(qh);
+    free(bh);
+    free(sc);
+    free(work);
 }
 END_TEST
 
@@ -685,6 +838,9 @@ static Suite *topk_suite(void)
     tcase_add_test(tc, topk_seeded_thresholds_keep_tied_and_overflowing_rows);
     tcase_add_test(tc, topk_rescoring_stops_only_beyond_the_error_bound);
     tcase_add_test(tc, topk_tf32_bound_holds_for_truncated_inputs);
+    tcase_add_test(tc, topk_bf16_screens_give_the_fp32_results);
+    tcase_add_test(tc, topk_bf16_bound_holds_for_near_ties);
+    tcase_add_test(tc, topk_bf16_screen_error_is_within_its_bound);
     tcase_add_test(tc, topk_zero_vectors_have_similarity_zero);
     tcase_add_test(tc, topk_results_do_not_depend_on_the_budget);
     tcase_add_test(tc, topk_matches_oracle_and_cpu_at_every_warp_queue_size);

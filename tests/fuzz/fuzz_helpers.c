@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "oracle.h"
+#include "topk_screen.h"
 #include "brigade/brigade.h"
 #include "fuzz_input.h"
 
@@ -98,6 +99,8 @@ static void fuzz_topk(brg_device *dev, fuzz_input *in)
     int64_t k = (int64_t)(fuzz_u8(in) % 130) - 2;
     int metric = fuzz_u8(in) % 7 == 0 ? 9 : fuzz_u8(in) % 2;
     size_t budget = fuzz_u8(in) % 3 == 0 ? (size_t)fuzz_u64(in, 3) : 0;
+    /* The CPU's bf16 screen (its emulation) as often as its fp32 one. */
+    brg_test_topk_screen(fuzz_u8(in) % 2 ? BRG_SCREEN_BF16_EMULATED : -1);
     size_t nfl = (size_t)((nq + nb) * dim + 1);
     float *data = malloc(nfl * sizeof *data), *s = malloc((size_t)(nq * (k > 0 ? k : 1) + 1) * sizeof *s);
     int64_t *ix = malloc((size_t)(nq * (k > 0 ? k : 1) + 1) * sizeof *ix);
@@ -105,6 +108,7 @@ static void fuzz_topk(brg_device *dev, fuzz_input *in)
     const float *q = data, *db = data + nq * dim;
     brg_topk_options o = {budget, metric, 0};
     brg_status st = brg_cosine_topk_f32(dev, q, nq, db, nb, dim, k, &o, s, ix);
+    brg_test_topk_screen(-1);
     int bad_shape = nb < 1 || dim < 1 || k < 1 || k > nb || metric > 1;
     if (bad_shape) {
         CHECK(st == BRG_ERR_INVALID_ARG, "bad shape nq=%lld nb=%lld dim=%lld k=%lld metric=%d",
