@@ -259,7 +259,7 @@ enum { SKIP_BLOCK = 64 };
 
 typedef struct scan_fns {
     uint64_t (*hits)(const float *row, const float *binv, float qinv, float theta);
-    float (*max)(const float *row, const float *binv, float qinv);
+    float (*max)(const float *row, const float *binv, float qinv, int len); /* len: 8 | len */
 } scan_fns;
 
 /* Which of a block of SKIP_BLOCK scaled scores may be candidates: above
@@ -276,12 +276,12 @@ static uint64_t block_hits_portable(const float *row, const float *binv, float q
     return mask;
 }
 
-/* The largest screened score of a block of SKIP_BLOCK (+Inf when any is
- * not finite). */
-static float block_max_portable(const float *row, const float *binv, float qinv)
+/* The largest screened score of a block of len (+Inf when any is not
+ * finite). */
+static float block_max_portable(const float *row, const float *binv, float qinv, int len)
 {
     float m = -INFINITY;
-    for (int i = 0; i < SKIP_BLOCK; i++) {
+    for (int i = 0; i < len; i++) {
         float v = screened(row[i] * qinv * binv[i]);
         m = v > m ? v : m;
     }
@@ -306,12 +306,13 @@ __attribute__((target("avx2"))) static uint64_t block_hits_avx2(const float *row
     return mask;
 }
 
-__attribute__((target("avx2"))) static float block_max_avx2(const float *row, const float *binv, float qinv)
+__attribute__((target("avx2"))) static float block_max_avx2(const float *row, const float *binv, float qinv,
+                                                            int len)
 {
     const __m256 q = _mm256_set1_ps(qinv);
     const __m256 lo = _mm256_set1_ps(-FLT_MAX), hi = _mm256_set1_ps(FLT_MAX), inf = _mm256_set1_ps(INFINITY);
     __m256 m = _mm256_set1_ps(-INFINITY);
-    for (int i = 0; i < SKIP_BLOCK; i += 8) {
+    for (int i = 0; i < len; i += 8) {
         __m256 v = _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(row + i), q), _mm256_loadu_ps(binv + i));
         __m256 finite = _mm256_and_ps(_mm256_cmp_ps(v, lo, _CMP_GE_OQ), _mm256_cmp_ps(v, hi, _CMP_LE_OQ));
         m = _mm256_max_ps(m, _mm256_blendv_ps(inf, v, finite));
@@ -351,17 +352,20 @@ static scan_fns scan_functions(void)
  * rows holding those maxima are distinct and screen above it, so they all
  * enter and the reservoir's kp-th best is at least as high: the slot keeps
  * the invariant of a trimmed one. Without it the first cap rows all enter,
- * and most are trimmed at once. */
+ * and most are trimmed at once. Blocks of 64, or of 32, 16 or 8 when the
+ * row (a small call's sub-tile) has too few for kp. */
 static void reservoir_seed(const float *row, const float *binv, int64_t nbr, float qinv,
                            reservoir *res, int64_t kp, scan_fns fn)
 {
     enum { MAX_BLOCKS = 32 };
     float best[MAX_BLOCKS]; /* the largest kp block maxima, descending */
-    int64_t blocks = nbr / SKIP_BLOCK, have = 0;
+    int len = SKIP_BLOCK;
+    while (len > 8 && nbr / len < kp) len /= 2;
+    int64_t blocks = nbr / len, have = 0;
     if (blocks > MAX_BLOCKS) blocks = MAX_BLOCKS;
     if (kp > blocks) return;
     for (int64_t b = 0; b < blocks; b++) {
-        float m = fn.max(row + b * SKIP_BLOCK, binv + b * SKIP_BLOCK, qinv);
+        float m = fn.max(row + b * len, binv + b * len, qinv, len);
         if (have == kp && !(m > best[kp - 1])) continue;
         int64_t at = have < kp ? have++ : kp - 1;
         while (at > 0 && m > best[at - 1]) {
@@ -704,6 +708,13 @@ brg_status brg_cpu_topk(void *ctx, const brg_topk_call *c)
     if (st != BRG_OK) return st;
     j.tq = plan.tq;
     j.tb_sub = plan.tb;
+    /* Sub-tiles are the unit of parallel work: a database of fewer sub-tiles
+     * than threads is cut into one per thread (whole blocks of the scan),
+     * so that a small call's GEMM runs on every core, not one. */
+    int64_t per_thread = (c->nb + j.nslots - 1) / j.nslots;
+    per_thread = (per_thread + SKIP_BLOCK - 1) / SKIP_BLOCK * SKIP_BLOCK;
+    if (j.nslots > 1 && (c->nb + j.tb_sub - 1) / j.tb_sub < j.nslots && per_thread < j.tb_sub)
+        j.tb_sub = per_thread;
     double *own_norms = NULL;
     j.db_norms = c->db_norms;
     j.db_max_norm = c->db_max_norm;
