@@ -10,11 +10,12 @@
  * other AVX2 paths) the scalar loops of philox.h run. */
 #include "philox_host.h"
 
+#include "isa.h"
 #include "philox.h"
 
 enum { LANES = 8 };
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_THREAD__)
+#if BRG_ISA_X86
 #include <immintrin.h>
 #define BRG_PHILOX_AVX2 1
 
@@ -64,12 +65,6 @@ __attribute__((target("avx2"))) static void blocks8_avx2(uint64_t seed, uint64_t
     _mm256_storeu_si256((__m256i *)w[3], x3);
 }
 
-static int have_avx2(void)
-{
-    static int known = -1; /* a benign race: every thread computes the same */
-    if (known < 0) known = __builtin_cpu_supports("avx2") ? 1 : 0;
-    return known;
-}
 #endif
 
 void brg_philox_fill_f32_host(uint64_t seed, uint64_t stream, int64_t first, int64_t n,
@@ -77,7 +72,7 @@ void brg_philox_fill_f32_host(uint64_t seed, uint64_t stream, int64_t first, int
 {
     int64_t i = 0;
 #if BRG_PHILOX_AVX2
-    if (have_avx2()) {
+    if (brg_cpu_isa() >= BRG_ISA_AVX2) {
         while (i < n && (first + i) % 4 != 0) i++; /* the head, up to a block boundary */
         brg_philox_fill_f32(seed, stream, first, i, out);
         uint32_t w[4][LANES];
@@ -96,7 +91,7 @@ void brg_philox_fill_f64_host(uint64_t seed, uint64_t stream, int64_t first, int
 {
     int64_t i = 0;
 #if BRG_PHILOX_AVX2
-    if (have_avx2()) {
+    if (brg_cpu_isa() >= BRG_ISA_AVX2) {
         i = (first % 2 != 0 && n > 0) ? 1 : 0; /* the head, up to a block boundary */
         brg_philox_fill_f64(seed, stream, first, i, out);
         uint32_t w[4][LANES];

@@ -3,11 +3,10 @@
  * For each tile of queries (src/shared/topk_plan.h), brigade's threads take
  * database sub-tiles one at a time: a single-threaded OpenBLAS sgemm writes
  * the sub-tile's scores into the thread's cache-sized buffer, and the thread
- * scans them at once into per-query reservoirs (candidates above the query's
- * current threshold; when a reservoir fills, a quickselect keeps the best
- * and raises the threshold). No score ever goes back to main memory, and
+ * scans them at once into each query's kept candidates (a heap of the kp
+ * best so far, whose worst is the threshold a row must beat). No score ever goes back to main memory, and
  * OpenBLAS runs one thread per brigade thread, so nothing is oversubscribed.
- * Few queries simply mean few reservoirs: the work is always split across
+ * Few queries simply mean few heaps: the work is always split across
  * the database.
  *
  * Then, per query: the best candidates by screening score are rescored
@@ -32,6 +31,7 @@
 #include "topk_screen.h"
 #include "brigade/ops.h"
 #include "cpu.h"
+#include "isa.h"
 
 #define DEFAULT_BUDGET ((size_t)256 << 20)
 
@@ -159,46 +159,64 @@ static float key_float(uint32_t k)
     return f;
 }
 
-/* Reservoir capacity: kp kept plus room for at least 48 arrivals between
- * trims. A trim costs a quickselect over the whole reservoir, so room for
- * only kp more (2 kp) trims too often when kp is small. */
-static int64_t reservoir_cap(int64_t kp)
-{
-    return kp + (kp > 48 ? kp : 48);
-}
-
-/* A query's screening candidates in one thread slot. */
-typedef struct reservoir {
-    cand *c;          /* capacity reservoir_cap(kp) */
+/* A query's best screening candidates in one thread slot: up to kp, and once
+ * there are kp, a heap whose root is the worst of them, so that the slot's
+ * threshold is always its kp-th best. (A reservoir trimmed by quickselect
+ * when it fills raises its threshold only at the trims: on the tutorial's
+ * medium shape, five times as many rows entered, and the trims cost a
+ * twentieth of the call.) */
+typedef struct kept {
+    cand *c;          /* capacity kp */
     int64_t n;
     double theta;     /* rows screening at or below it cannot enter */
     atomic_uint *shared; /* the query's threshold over all slots (a float key) */
-} reservoir;
-
-/* Any slot's threshold is at most the kp-th best of all candidates, so a
- * row at or below the highest of them cannot be among the kp best: the
- * slots share it and each rejects more. */
-static void reservoir_push(reservoir *r, int64_t kp, double s, int64_t i)
-{
-    r->c[r->n].s = s;
-    r->c[r->n].i = i;
-    if (++r->n < reservoir_cap(kp)) return;
-    select_best(r->c, r->n, kp);
-    r->n = kp;
-    r->theta = r->c[kp - 1].s;
-    uint32_t key = float_key((float)r->theta), cur = atomic_load_explicit(r->shared, memory_order_relaxed);
-    while (key > cur && !atomic_compare_exchange_weak_explicit(r->shared, &cur, key, memory_order_relaxed,
-                                                               memory_order_relaxed)) {
-    }
-}
+} kept;
 
 /* The threshold a scan may use: the slot's own or the shared one. */
-static double reservoir_threshold(reservoir *r)
+static double kept_threshold(kept *r)
 {
     uint32_t key = atomic_load_explicit(r->shared, memory_order_relaxed);
     double shared = key ? (double)key_float(key) : -INFINITY;
     if (shared > r->theta) r->theta = shared;
     return r->theta;
+}
+
+/* Move h[at] down until both its children are no worse than it. */
+static void heap_sift_down(cand *h, int64_t n, int64_t at)
+{
+    cand x = h[at];
+    for (;;) {
+        int64_t ch = 2 * at + 1;
+        if (ch >= n) break;
+        if (ch + 1 < n && cand_before(&h[ch], &h[ch + 1])) ch++; /* the worse child */
+        if (!cand_before(&x, &h[ch])) break;
+        h[at] = h[ch];
+        at = ch;
+    }
+    h[at] = x;
+}
+
+/* Any slot's threshold is at most the kp-th best of all candidates, so a
+ * row at or below the highest of them cannot be among the kp best: the
+ * slots share it and each rejects more. */
+static void kept_push(kept *r, int64_t kp, double s, int64_t i)
+{
+    cand x = {s, i};
+    if (r->n < kp) {
+        r->c[r->n++] = x;
+        if (r->n < kp) return;
+        for (int64_t at = kp / 2 - 1; at >= 0; at--) heap_sift_down(r->c, kp, at);
+    } else {
+        if (!cand_before(&x, &r->c[0])) return;
+        r->c[0] = x;
+        heap_sift_down(r->c, kp, 0);
+    }
+    if (r->c[0].s <= r->theta) return;
+    r->theta = r->c[0].s;
+    uint32_t key = float_key((float)r->theta), cur = atomic_load_explicit(r->shared, memory_order_relaxed);
+    while (key > cur && !atomic_compare_exchange_weak_explicit(r->shared, &cur, key, memory_order_relaxed,
+                                                               memory_order_relaxed)) {
+    }
 }
 
 /* ---- the call's state -------------------------------------------------------------- */
@@ -207,7 +225,7 @@ typedef struct slot {
     atomic_int busy;
     float *scores;        /* tq x tb_sub screening scores */
     float *binv;          /* tb_sub database scale factors */
-    reservoir *res;       /* tq reservoirs */
+    kept *res;            /* tq queries' candidates */
     float *widened;       /* the bf16 emulation's operands: (tq + tb_sub) x dim; else NULL */
 } slot;
 
@@ -230,7 +248,7 @@ typedef struct topk_job {
     int nslots;
     void *work;           /* the block everything below lives in */
     slot *slots;
-    cand *res_pool;       /* all reservoirs' candidates */
+    cand *res_pool;       /* all slots' candidates */
     atomic_uint *theta;   /* tq shared thresholds (float keys; 0: none yet) */
     /* the current query tile */
     int64_t q0, rows;
@@ -258,15 +276,34 @@ static inline float screened(float v)
 enum { SKIP_BLOCK = 64 };
 
 typedef struct scan_fns {
-    uint64_t (*hits)(const float *row, const float *binv, float qinv, float theta);
+    /* The first block at or after r (blocks of SKIP_BLOCK up to end) with a
+     * hit: its offset, and its hits in *mask; end when none has. */
+    int64_t (*next)(const float *row, const float *binv, int64_t r, int64_t end, float qinv, float theta,
+                    uint64_t *mask);
     float (*max)(const float *row, const float *binv, float qinv, int len); /* len: 8 | len */
 } scan_fns;
 
+/* Almost every block has no hit: the loop over blocks lives in each
+ * instruction set's function, not one indirect call per block. */
+#define BRG_NEXT_HIT(name, attr, hits)                                                                 \
+    attr static int64_t name(const float *row, const float *binv, int64_t r, int64_t end, float qinv, \
+                             float theta, uint64_t *mask)                                             \
+    {                                                                                                 \
+        for (; r < end; r += SKIP_BLOCK) {                                                            \
+            uint64_t m = hits(row + r, binv + r, qinv, theta);                                        \
+            if (m) {                                                                                  \
+                *mask = m;                                                                            \
+                return r;                                                                             \
+            }                                                                                         \
+        }                                                                                             \
+        return end;                                                                                   \
+    }
+
 /* Which of a block of SKIP_BLOCK scaled scores may be candidates: above
  * theta, or not finite (bit i of the result for score i). Almost every
- * block has none once the reservoir has warmed up, and the rest have one
+ * block has none once the heap has filled, and the rest have one
  * or two, so the scan visits only the set bits. */
-static uint64_t block_hits_portable(const float *row, const float *binv, float qinv, float theta)
+static inline uint64_t block_hits_portable(const float *row, const float *binv, float qinv, float theta)
 {
     uint64_t mask = 0;
     for (int i = 0; i < SKIP_BLOCK; i++) {
@@ -288,19 +325,23 @@ static float block_max_portable(const float *row, const float *binv, float qinv,
     return m;
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_THREAD__)
+BRG_NEXT_HIT(next_hit_portable, , block_hits_portable)
+
+#if BRG_ISA_X86
 #include <immintrin.h>
-__attribute__((target("avx2"))) static uint64_t block_hits_avx2(const float *row, const float *binv,
-                                                               float qinv, float theta)
+/* The vector paths compute each score as the portable loops do, (row x qinv)
+ * x binv, and test it with two compares: above theta, or |v| not at most
+ * FLT_MAX (+-Inf and NaN). */
+__attribute__((target("avx2"))) static inline uint64_t block_hits_avx2(const float *row, const float *binv,
+                                                                      float qinv, float theta)
 {
     const __m256 q = _mm256_set1_ps(qinv), t = _mm256_set1_ps(theta);
-    const __m256 lo = _mm256_set1_ps(-FLT_MAX), hi = _mm256_set1_ps(FLT_MAX);
+    const __m256 hi = _mm256_set1_ps(FLT_MAX), sign = _mm256_set1_ps(-0.0f);
     uint64_t mask = 0;
     for (int i = 0; i < SKIP_BLOCK; i += 8) {
         __m256 v = _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(row + i), q), _mm256_loadu_ps(binv + i));
-        __m256 finite = _mm256_and_ps(_mm256_cmp_ps(v, lo, _CMP_GE_OQ), _mm256_cmp_ps(v, hi, _CMP_LE_OQ));
         __m256 hit = _mm256_or_ps(_mm256_cmp_ps(v, t, _CMP_GT_OQ),
-                                  _mm256_xor_ps(finite, _mm256_castsi256_ps(_mm256_set1_epi32(-1))));
+                                  _mm256_cmp_ps(_mm256_andnot_ps(sign, v), hi, _CMP_NLE_UQ));
         mask |= (uint64_t)(unsigned)_mm256_movemask_ps(hit) << i;
     }
     return mask;
@@ -310,11 +351,11 @@ __attribute__((target("avx2"))) static float block_max_avx2(const float *row, co
                                                             int len)
 {
     const __m256 q = _mm256_set1_ps(qinv);
-    const __m256 lo = _mm256_set1_ps(-FLT_MAX), hi = _mm256_set1_ps(FLT_MAX), inf = _mm256_set1_ps(INFINITY);
+    const __m256 hi = _mm256_set1_ps(FLT_MAX), sign = _mm256_set1_ps(-0.0f), inf = _mm256_set1_ps(INFINITY);
     __m256 m = _mm256_set1_ps(-INFINITY);
     for (int i = 0; i < len; i += 8) {
         __m256 v = _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(row + i), q), _mm256_loadu_ps(binv + i));
-        __m256 finite = _mm256_and_ps(_mm256_cmp_ps(v, lo, _CMP_GE_OQ), _mm256_cmp_ps(v, hi, _CMP_LE_OQ));
+        __m256 finite = _mm256_cmp_ps(_mm256_andnot_ps(sign, v), hi, _CMP_LE_OQ);
         m = _mm256_max_ps(m, _mm256_blendv_ps(inf, v, finite));
     }
     __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
@@ -323,39 +364,65 @@ __attribute__((target("avx2"))) static float block_max_avx2(const float *row, co
     return _mm_cvtss_f32(h);
 }
 
-static int have_avx2(void)
+/* AVX-512: sixteen scores a step, and the compares give the mask bits
+ * directly (no movemask). */
+__attribute__((target("avx512f"))) static inline uint64_t block_hits_avx512(const float *row,
+                                                                           const float *binv, float qinv,
+                                                                           float theta)
 {
-    static atomic_int known; /* 0: not asked yet, 1: no, 2: yes */
-    int k = atomic_load_explicit(&known, memory_order_relaxed);
-    if (!k) {
-        k = __builtin_cpu_supports("avx2") ? 2 : 1;
-        atomic_store_explicit(&known, k, memory_order_relaxed);
+    const __m512 q = _mm512_set1_ps(qinv), t = _mm512_set1_ps(theta), hi = _mm512_set1_ps(FLT_MAX);
+    uint64_t mask = 0;
+    for (int i = 0; i < SKIP_BLOCK; i += 16) {
+        __m512 v = _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(row + i), q), _mm512_loadu_ps(binv + i));
+        __mmask16 hit = _mm512_cmp_ps_mask(v, t, _CMP_GT_OQ) |
+                        _mm512_cmp_ps_mask(_mm512_abs_ps(v), hi, _CMP_NLE_UQ);
+        mask |= (uint64_t)hit << i;
     }
-    return k == 2;
+    return mask;
 }
 
-/* Chosen once per process: AVX2 where the CPU has it. */
-static scan_fns scan_functions(void)
+__attribute__((target("avx512f"))) static float block_max_avx512(const float *row, const float *binv,
+                                                                float qinv, int len)
 {
-    return have_avx2() ? (scan_fns){block_hits_avx2, block_max_avx2}
-                       : (scan_fns){block_hits_portable, block_max_portable};
+    const __m512 q = _mm512_set1_ps(qinv), hi = _mm512_set1_ps(FLT_MAX), inf = _mm512_set1_ps(INFINITY);
+    __m512 m = _mm512_set1_ps(-INFINITY);
+    for (int i = 0; i < len; i += 16) {
+        __mmask16 k = len - i >= 16 ? 0xffff : 0x00ff; /* len is a multiple of 8 */
+        __m512 v = _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(k, row + i), q),
+                                 _mm512_maskz_loadu_ps(k, binv + i));
+        __mmask16 finite = _mm512_cmp_ps_mask(_mm512_abs_ps(v), hi, _CMP_LE_OQ);
+        m = _mm512_mask_max_ps(m, k, m, _mm512_mask_blend_ps(finite, inf, v));
+    }
+    return _mm512_reduce_max_ps(m);
 }
-#else
-static scan_fns scan_functions(void)
-{
-    return (scan_fns){block_hits_portable, block_max_portable};
-}
+BRG_NEXT_HIT(next_hit_avx2, __attribute__((target("avx2"))), block_hits_avx2)
+BRG_NEXT_HIT(next_hit_avx512, __attribute__((target("avx512f"))), block_hits_avx512)
 #endif
 
-/* A first threshold for an empty reservoir, from its first row of scores:
+/* Chosen by the CPU (cpu_ref/isa.h). */
+static scan_fns scan_functions(void)
+{
+#if BRG_ISA_X86
+    switch (brg_cpu_isa()) {
+    case BRG_ISA_AVX512: return (scan_fns){next_hit_avx512, block_max_avx512};
+    case BRG_ISA_AVX2: return (scan_fns){next_hit_avx2, block_max_avx2};
+    default: break;
+    }
+#endif
+    return (scan_fns){next_hit_portable, block_max_portable};
+}
+
+/* A first threshold for an empty heap, from its first row of scores:
  * the kp-th largest of the row's block maxima, lowered by one ulp. The kp
  * rows holding those maxima are distinct and screen above it, so they all
- * enter and the reservoir's kp-th best is at least as high: the slot keeps
- * the invariant of a trimmed one. Without it the first cap rows all enter,
- * and most are trimmed at once. Blocks of 64, or of 32, 16 or 8 when the
- * row (a small call's sub-tile) has too few for kp. */
-static void reservoir_seed(const float *row, const float *binv, int64_t nbr, float qinv,
-                           reservoir *res, int64_t kp, scan_fns fn)
+ * enter and the heap's kp-th best is at least as high: the slot keeps
+ * the invariant of a full one. Without it the first kp rows enter
+ * whatever they score, and many more after them while the heap's worst is
+ * still low. Blocks of 64, or of 32, 16 or 8 until the
+ * row has 4 kp of them: the kp-th of few maxima is a low one, and lets
+ * several times kp rows in. */
+static void kept_seed(const float *row, const float *binv, int64_t nbr, float qinv, kept *res,
+                      int64_t kp, scan_fns fn)
 {
     enum { MAX_BLOCKS = 32 };
     float best[MAX_BLOCKS]; /* the largest kp block maxima, descending */
@@ -377,26 +444,28 @@ static void reservoir_seed(const float *row, const float *binv, int64_t nbr, flo
     res->theta = (double)nextafterf(best[kp - 1], -INFINITY);
 }
 
-/* Offer one query's row of screening scores to its reservoir. */
+/* Offer one query's row of screening scores to its kept candidates. */
 static void scan_row(const float *row, const float *binv, int64_t nbr, float qinv, int64_t b0,
-                     reservoir *res, int64_t kp, scan_fns fn)
+                     kept *res, int64_t kp, scan_fns fn)
 {
-    int64_t r = 0;
-    if (res->n == 0 && res->theta == -INFINITY) reservoir_seed(row, binv, nbr, qinv, res, kp, fn);
-    float theta = (float)reservoir_threshold(res);
-    for (; r + SKIP_BLOCK <= nbr; r += SKIP_BLOCK) {
-        for (uint64_t m = fn.hits(row + r, binv + r, qinv, theta); m; m &= m - 1) {
+    const int64_t end = nbr / SKIP_BLOCK * SKIP_BLOCK;
+    if (res->n == 0 && res->theta == -INFINITY) kept_seed(row, binv, nbr, qinv, res, kp, fn);
+    float theta = (float)kept_threshold(res);
+    uint64_t hits = 0;
+    for (int64_t r = fn.next(row, binv, 0, end, qinv, theta, &hits); r < end;
+         r = fn.next(row, binv, r + SKIP_BLOCK, end, qinv, theta, &hits)) {
+        for (uint64_t m = hits; m; m &= m - 1) {
             int l = __builtin_ctzll(m);
             float s = screened(row[r + l] * qinv * binv[r + l]);
             if (s > res->theta) {
-                reservoir_push(res, kp, s, b0 + r + l);
-                theta = (float)reservoir_threshold(res);
+                kept_push(res, kp, s, b0 + r + l);
+                theta = (float)kept_threshold(res);
             }
         }
     }
-    for (; r < nbr; r++) {
+    for (int64_t r = end; r < nbr; r++) {
         float s = screened(row[r] * qinv * binv[r]);
-        if (s > res->theta) reservoir_push(res, kp, s, b0 + r);
+        if (s > res->theta) kept_push(res, kp, s, b0 + r);
     }
 }
 
@@ -451,7 +520,28 @@ static int exact_all(const topk_job *j, int64_t q, const float *qv, cand *out_be
     return 1;
 }
 
-/* Merge the slots' reservoirs of query q, rescore, prove, write the output. */
+static void write_query(const topk_job *j, int64_t q, const cand *best)
+{
+    const brg_topk_call *c = j->call;
+    const int64_t gq = j->q0 + q;
+    for (int64_t r = 0; r < c->k; r++) {
+        c->scores[gq * c->k + r] = (float)best[r].s;
+        c->indices[gq * c->k + r] = best[r].i;
+    }
+}
+
+/* Query q over every row, ranked and written. */
+static void finish_exhaustive(topk_job *j, int64_t q, const float *qv, cand *scratch)
+{
+    if (!exact_all(j, q, qv, scratch)) {
+        atomic_store(&j->failed, 1);
+        return;
+    }
+    qsort(scratch, (size_t)j->call->k, sizeof *scratch, cand_cmp);
+    write_query(j, q, scratch);
+}
+
+/* Merge the slots' candidates of query q, rescore, prove, write the output. */
 static void finish_query(topk_job *j, int64_t q, cand *scratch)
 {
     const brg_topk_call *c = j->call;
@@ -466,14 +556,22 @@ static void finish_query(topk_job *j, int64_t q, cand *scratch)
         }
         return;
     }
-    /* The slots hold at least kp candidates: a slot rejects rows only after
-     * a trim has left it kp. Every row left out screened at or below the
-     * kp-th best candidate (a slot's threshold never exceeds it). */
+    /* The slots hold at least kp candidates: a slot rejects rows only when
+     * it holds kp above its threshold (or, seeded, will), or below the
+     * shared threshold, which the slot that set it holds kp above. Every row
+     * left out screened at or below the kp-th best candidate. So are a
+     * slot's candidates below the shared threshold: they are left out too. */
+    uint32_t key = atomic_load_explicit(&j->theta[q], memory_order_relaxed);
+    const double floor_s = key ? (double)key_float(key) : -INFINITY;
     int64_t n = 0;
     for (int s = 0; s < j->nslots; s++) {
-        const reservoir *res = &j->slots[s].res[q];
-        memcpy(scratch + n, res->c, (size_t)res->n * sizeof *scratch);
-        n += res->n;
+        const kept *res = &j->slots[s].res[q];
+        for (int64_t r = 0; r < res->n; r++)
+            if (res->c[r].s >= floor_s) scratch[n++] = res->c[r];
+    }
+    if (n < kp) { /* the invariant broken (a defect): never rank what is not there */
+        finish_exhaustive(j, q, qv, scratch);
+        return;
     }
     select_best(scratch, n, kp);
     double excluded_max = kp == c->nb ? -INFINITY : scratch[kp - 1].s;
@@ -502,22 +600,16 @@ static void finish_query(topk_job *j, int64_t q, cand *scratch)
     select_best(scratch, n_exact, k);
     qsort(scratch, (size_t)k, sizeof *scratch, cand_cmp);
     if (excluded_max != -INFINITY && !brg_topk_proven(excluded_max, scratch[k - 1].s, err)) {
-        if (!exact_all(j, q, qv, scratch)) {
-            atomic_store(&j->failed, 1);
-            return;
-        }
-        qsort(scratch, (size_t)k, sizeof *scratch, cand_cmp);
+        finish_exhaustive(j, q, qv, scratch);
+        return;
     }
-    for (int64_t r = 0; r < k; r++) {
-        out_s[r] = (float)scratch[r].s;
-        out_i[r] = scratch[r].i;
-    }
+    write_query(j, q, scratch);
 }
 
 static void finish_queries(int64_t begin, int64_t end, void *ctx)
 {
     topk_job *j = ctx;
-    int64_t need = (int64_t)j->nslots * reservoir_cap(j->kp);
+    int64_t need = (int64_t)j->nslots * j->kp;
     if (need < j->call->k) need = j->call->k;
     cand *scratch = brg_malloc((size_t)need * sizeof *scratch);
     if (!scratch) {
@@ -567,7 +659,7 @@ brg_status brg_cpu_row_norms(void *ctx, const float *x, int64_t rows, int64_t di
 /* ---- the call ----------------------------------------------------------------------- */
 
 /* The call's workspace, carved from one block of the device's scratch cache
- * (cpu_ref/scratch.h): per slot a score tile, scale factors and reservoirs
+ * (cpu_ref/scratch.h): per slot a score tile, scale factors and heaps
  * (and the bf16 emulation's operands), the shared thresholds and query norms,
  * and a bf16 screen's rows of the database and the query tile. */
 static size_t carve(size_t *at, size_t bytes)
@@ -580,7 +672,7 @@ static size_t carve(size_t *at, size_t bytes)
 static brg_status alloc_slots(topk_job *j, brg_scratch_cache *cache)
 {
     const size_t nslots = (size_t)j->nslots, tq = (size_t)j->tq, tb = (size_t)j->tb_sub;
-    const size_t cap = (size_t)reservoir_cap(j->kp);
+    const size_t cap = (size_t)j->kp;
     size_t at = 0;
     size_t o_slots = carve(&at, nslots * sizeof(slot));
     size_t o_pool = carve(&at, nslots * tq * cap * sizeof(cand));
@@ -594,7 +686,7 @@ static brg_status alloc_slots(topk_job *j, brg_scratch_cache *cache)
     size_t o_slot0 = at;
     size_t o_scores = carve(&at, tq * tb * sizeof(float));
     size_t o_binv = carve(&at, tb * sizeof(float));
-    size_t o_res = carve(&at, tq * sizeof(reservoir));
+    size_t o_res = carve(&at, tq * sizeof(kept));
     size_t o_wide = carve(&at, emulated ? (tq + tb) * dim * sizeof(float) : 0);
     size_t per_slot = at - o_slot0;
     at = o_slot0 + nslots * per_slot;
@@ -614,7 +706,7 @@ static brg_status alloc_slots(topk_job *j, brg_scratch_cache *cache)
         atomic_init(&sl->busy, 0);
         sl->scores = (float *)(mine + (o_scores - o_slot0));
         sl->binv = (float *)(mine + (o_binv - o_slot0));
-        sl->res = (reservoir *)(mine + (o_res - o_slot0));
+        sl->res = (kept *)(mine + (o_res - o_slot0));
         sl->widened = emulated ? (float *)(mine + (o_wide - o_slot0)) : NULL;
         for (size_t q = 0; q < tq; q++) {
             sl->res[q].c = j->res_pool + (s * tq + q) * cap;
@@ -629,7 +721,7 @@ static void free_slots(topk_job *j, brg_scratch_cache *cache)
     brg_scratch_give(cache, j->work);
 }
 
-/* Memory per tile for the planner: per slot, a score buffer and reservoirs
+/* Memory per tile for the planner: per slot, a score buffer and heaps
  * (and the bf16 emulation's operands); a bf16 screen's rows of the database
  * (converted once per call) and of the query tile. */
 brg_topk_costs brg_cpu_topk_costs(const brg_topk_call *c, int nslots, brg_screen_kind screen)
@@ -641,7 +733,7 @@ brg_topk_costs brg_cpu_topk_costs(const brg_topk_call *c, int nslots, brg_screen
     brg_topk_costs k = {0};
     k.fixed = (c->db_norms ? 0 : (size_t)c->nb * sizeof(double)) + (bf16 ? (size_t)c->nb * row_h : 0);
     k.per_query = sizeof(double) + sizeof(atomic_uint) + (bf16 ? row_h : 0) + wide +
-                  (size_t)nslots * ((size_t)reservoir_cap(kp) * sizeof(cand) + sizeof(reservoir));
+                  (size_t)nslots * ((size_t)kp * sizeof(cand) + sizeof(kept));
     k.per_db_row = (size_t)nslots * sizeof(float) + wide;
     k.per_score = (size_t)nslots * sizeof(float);
     k.tq_max = TQ_MAX;

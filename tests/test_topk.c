@@ -12,6 +12,7 @@
 
 #include "harness.h"
 #include "oracle.h"
+#include "isa.h"
 #include "topk_screen.h"
 
 typedef struct problem {
@@ -301,14 +302,42 @@ END_TEST
  * emulation), and fp32. */
 static const int screens[] = {BRG_SCREEN_FP32, BRG_SCREEN_BF16, BRG_SCREEN_BF16_EMULATED};
 
-static void run_screened(const problem *p, int screen, float *s, int64_t *i)
+/* p's top-k with a test setting (set(value) before, set(-1) after). */
+static void run_with(const problem *p, void (*set)(int), int value, float *s, int64_t *i)
 {
-    brg_test_topk_screen(screen);
+    set(value);
     brg_topk_options o = options(p->metric, 0);
     brg_status st = brg_cosine_topk_f32(brg_test_dev, p->q, p->nq, p->db, p->nb, p->dim, p->k, &o,
                                         s, i);
-    brg_test_topk_screen(-1);
+    set(-1);
     BRG_ASSERT_OK(st);
+}
+
+/* p under each of n settings: the first matches the oracle, and every other
+ * gives its results bit for bit. */
+static void check_settings_agree(const problem *p, void (*set)(int), const int *values, int n,
+                                 const char *what)
+{
+    size_t len = (size_t)(p->nq * p->k);
+    float *s[4];
+    int64_t *ix[4];
+    ck_assert_int_le(n, 4);
+    for (int v = 0; v < n; v++) {
+        s[v] = malloc(len * sizeof(float));
+        ix[v] = malloc(len * sizeof(int64_t));
+        run_with(p, set, values[v], s[v], ix[v]);
+    }
+    check_against_oracle(p, s[0], ix[0]);
+    for (int v = 1; v < n; v++)
+        ck_assert_msg(memcmp(s[v], s[0], len * sizeof(float)) == 0 &&
+                          memcmp(ix[v], ix[0], len * sizeof(int64_t)) == 0,
+                      "%s %d differs from %s %d (nq %lld, nb %lld, dim %lld, k %lld, metric %d)", what,
+                      values[v], what, values[0], (long long)p->nq, (long long)p->nb, (long long)p->dim,
+                      (long long)p->k, p->metric);
+    for (int v = 0; v < n; v++) {
+        free(s[v]);
+        free(ix[v]);
+    }
 }
 
 /* Screening only proposes candidates: every screen gives the fp32 screen's
@@ -329,25 +358,7 @@ START_TEST(topk_bf16_screens_give_the_fp32_results)
                     brg_test_fill_f32(p.q, p.nq * p.dim, 0.0f, 1.0f, 90 + sh);
                     brg_test_fill_f32(p.db, p.nb * p.dim, 0.0f, 1.0f, 91 + sh);
                 }
-                size_t n = (size_t)(p.nq * p.k);
-                float *s[3];
-                int64_t *ix[3];
-                for (int k = 0; k < 3; k++) {
-                    s[k] = malloc(n * sizeof(float));
-                    ix[k] = malloc(n * sizeof(int64_t));
-                    run_screened(&p, screens[k], s[k], ix[k]);
-                }
-                check_against_oracle(&p, s[0], ix[0]);
-                for (int k = 1; k < 3; k++) {
-                    ck_assert_msg(memcmp(s[k], s[0], n * sizeof(float)) == 0 &&
-                                      memcmp(ix[k], ix[0], n * sizeof(int64_t)) == 0,
-                                  "screen %d differs from fp32 (shape %zu, centred %d, metric %d)",
-                                  screens[k], sh, centred, metric);
-                }
-                for (int k = 0; k < 3; k++) {
-                    free(s[k]);
-                    free(ix[k]);
-                }
+                check_settings_agree(&p, brg_test_topk_screen, screens, 3, "screen");
                 free_problem(&p);
             }
 }
@@ -379,7 +390,7 @@ START_TEST(topk_bf16_bound_holds_for_near_ties)
     for (int k = 0; k < 3; k++) {
         float s;
         int64_t i;
-        run_screened(&p, screens[k], &s, &i);
+        run_with(&p, brg_test_topk_screen, screens[k], &s, &i);
         ck_assert_msg(i == 70, "screen %d: row %lld, score %.9g", screens[k], (long long)i, s);
         check_against_oracle(&p, &s, &i);
     }
@@ -450,7 +461,7 @@ END_TEST
 /* Products beyond the float range overflow the fp32 screening to +-Inf or
  * NaN; such rows must still be ranked by their exact scores (found by
  * fuzzing: a row screening -Inf was dropped). */
-START_TEST(topk_ranks_rows_whose_fp32_products_overflow)
+static void check_overflowing_rows_rank(void)
 {
     problem p = make_problem(2, 40, 4, 40, 21);
     p.metric = BRG_METRIC_INNER_PRODUCT;
@@ -472,15 +483,15 @@ START_TEST(topk_ranks_rows_whose_fp32_products_overflow)
     free(i);
     free_problem(&p);
 }
-END_TEST
 
-/* The CPU seeds an empty reservoir's threshold from the block maxima (64
+/* The CPU seeds an empty heap's threshold from the block maxima (64
  * rows each) of its first score row. Here the best row is copied into
  * every block, so all block maxima tie exactly (every copy must still enter
- * and the lowest indices win), and in a second query rows overflowing to +Inf
- * sit in more blocks than the candidates kept, so the seed itself is the
- * largest float. Both must match the oracle. */
-START_TEST(topk_seeded_thresholds_keep_tied_and_overflowing_rows)
+ * and the lowest indices win), and in a second query rows whose fp32 scores
+ * overflow (to +Inf, or to -Inf or NaN, which only the scan's test for
+ * non-finite scores lets in) sit in more blocks than the candidates kept,
+ * so the seed itself is the largest float. Both must match the oracle. */
+static void check_seeded_thresholds(void)
 {
     const int64_t nb = 8192, dim = 12;
     problem p = make_problem(2, nb, dim, 5, 22);
@@ -498,10 +509,10 @@ START_TEST(topk_seeded_thresholds_keep_tied_and_overflowing_rows)
     p = make_problem(1, nb, 4, 3, 23);
     p.metric = BRG_METRIC_INNER_PRODUCT;
     for (int64_t d = 0; d < 4; d++) p.q[d] = 4.0f;
-    for (int64_t c = 0; c < 30; c++) { /* fp32: Inf - Inf; exact: 4 (100 + c) */
+    for (int64_t c = 0; c < 30; c++) { /* fp32: +-Inf or NaN; exact: 4 (100 + c) */
         float *row = p.db + (64 * (2 * c + 1) + 40) * 4;
-        row[0] = 3e38f;
-        row[1] = -3e38f;
+        row[0] = c % 2 ? -3e38f : 3e38f; /* -Inf first: not above any threshold */
+        row[1] = -row[0];
         row[2] = 100.0f + (float)c;
         row[3] = 0.0f;
     }
@@ -511,6 +522,52 @@ START_TEST(topk_seeded_thresholds_keep_tied_and_overflowing_rows)
     free(s);
     free(i);
     free_problem(&p);
+}
+
+/* The CPU scans screening scores with AVX-512, AVX2 or portable loops
+ * (cpu_ref/isa.h): each path the CPU has must rank overflowing rows, seed
+ * thresholds and break ties alike. */
+static const int isa_levels[] = {BRG_ISA_PORTABLE, BRG_ISA_AVX2, BRG_ISA_AVX512};
+
+static void on_every_scan_path(void (*check)(void))
+{
+    for (size_t l = 0; l < sizeof isa_levels / sizeof isa_levels[0]; l++) {
+        brg_test_cpu_isa(isa_levels[l]);
+        check();
+    }
+    brg_test_cpu_isa(-1);
+}
+
+START_TEST(topk_ranks_rows_whose_fp32_products_overflow)
+{
+    on_every_scan_path(check_overflowing_rows_rank);
+}
+END_TEST
+
+START_TEST(topk_seeded_thresholds_keep_tied_and_overflowing_rows)
+{
+    on_every_scan_path(check_seeded_thresholds);
+}
+END_TEST
+
+/* And on ordinary data every path gives the same results, bit for bit:
+ * the tutorial's [0, 1) rows and centred ones, row counts that leave a
+ * partial block, both metrics. */
+START_TEST(topk_every_scan_path_gives_the_same_results)
+{
+    if (strcmp(brg_test_spec, "cpu") != 0) return; /* the CPU backend's scan */
+    static const int64_t shapes[][4] = {{40, 3001, 64, 3}, {9, 777, 33, 20}, {3, 70, 8, 1}};
+    for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++)
+        for (int centred = 0; centred <= 1; centred++) {
+            problem p = make_problem(shapes[sh][0], shapes[sh][1], shapes[sh][2], shapes[sh][3], 70 + sh);
+            p.metric = (int)sh % 2 ? BRG_METRIC_INNER_PRODUCT : BRG_METRIC_COSINE;
+            if (!centred) {
+                brg_test_fill_f32(p.q, p.nq * p.dim, 0.0f, 1.0f, 80 + sh);
+                brg_test_fill_f32(p.db, p.nb * p.dim, 0.0f, 1.0f, 81 + sh);
+            }
+            check_settings_agree(&p, brg_test_cpu_isa, isa_levels, 3, "isa level");
+            free_problem(&p);
+        }
 }
 END_TEST
 
@@ -836,6 +893,7 @@ static Suite *topk_suite(void)
     tcase_add_test(tc, topk_is_exact_where_fp32_screening_cannot_rank);
     tcase_add_test(tc, topk_ranks_rows_whose_fp32_products_overflow);
     tcase_add_test(tc, topk_seeded_thresholds_keep_tied_and_overflowing_rows);
+    tcase_add_test(tc, topk_every_scan_path_gives_the_same_results);
     tcase_add_test(tc, topk_rescoring_stops_only_beyond_the_error_bound);
     tcase_add_test(tc, topk_tf32_bound_holds_for_truncated_inputs);
     tcase_add_test(tc, topk_bf16_screens_give_the_fp32_results);

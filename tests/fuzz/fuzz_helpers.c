@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "isa.h"
 #include "oracle.h"
 #include "topk_screen.h"
 #include "brigade/brigade.h"
@@ -101,6 +102,7 @@ static void fuzz_topk(brg_device *dev, fuzz_input *in)
     size_t budget = fuzz_u8(in) % 3 == 0 ? (size_t)fuzz_u64(in, 3) : 0;
     /* The CPU's bf16 screen (its emulation) as often as its fp32 one. */
     brg_test_topk_screen(fuzz_u8(in) % 2 ? BRG_SCREEN_BF16_EMULATED : -1);
+    brg_test_cpu_isa(1 + fuzz_u8(in) % 3); /* the portable, AVX2 or AVX-512 scan (where the CPU has it) */
     size_t nfl = (size_t)((nq + nb) * dim + 1);
     float *data = malloc(nfl * sizeof *data), *s = malloc((size_t)(nq * (k > 0 ? k : 1) + 1) * sizeof *s);
     int64_t *ix = malloc((size_t)(nq * (k > 0 ? k : 1) + 1) * sizeof *ix);
@@ -109,6 +111,7 @@ static void fuzz_topk(brg_device *dev, fuzz_input *in)
     brg_topk_options o = {budget, metric, 0};
     brg_status st = brg_cosine_topk_f32(dev, q, nq, db, nb, dim, k, &o, s, ix);
     brg_test_topk_screen(-1);
+    brg_test_cpu_isa(-1);
     int bad_shape = nb < 1 || dim < 1 || k < 1 || k > nb || metric > 1;
     if (bad_shape) {
         CHECK(st == BRG_ERR_INVALID_ARG, "bad shape nq=%lld nb=%lld dim=%lld k=%lld metric=%d",
