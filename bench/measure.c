@@ -13,10 +13,8 @@
 /* Left free for everything else on the machine (and the device runtime). */
 #define MEMORY_MARGIN ((size_t)256 << 20)
 
-static void set_reason(brg_bench_result *r, brg_bench_outcome outcome, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_reason(brg_bench_result *r, brg_bench_outcome outcome, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void set_reason(brg_bench_result *r, brg_bench_outcome outcome,
+                                                             const char *fmt, ...)
 {
     r->outcome = outcome;
     va_list ap;
@@ -71,8 +69,8 @@ static brg_status timed_run(const brg_bench_case *c, void *state, brg_device *de
 /* A warm-up (not in the huge suite), then this round's share of r->target
  * runs (`have` done before; ceil(target / rounds) a round). Each run may be
  * paired with the runner's ceiling probe (memory-bound) or the reference
- * (cpu, compute-bound): the fraction is then the median of the pairs' ratios,
- * as on a shared machine the load drifts over seconds and a pair sees one. */
+ * (cpu, compute-bound; each timed after an untimed run): the fraction is
+ * then the median of the pairs' ratios, as the load drifts over seconds. */
 static brg_status time_case(const brg_bench_options *opts, brg_bench_case *c, void *state,
                             const brg_bench_runner *run, int have, brg_bench_result *r)
 {
@@ -92,7 +90,8 @@ static brg_status time_case(const brg_bench_options *opts, brg_bench_case *c, vo
         double limit = paired ? brg_bench_probe_gbs(run->probe) : NAN, ref = NAN;
         if (ref_paired && c->ops->reference(c, opts, 1, &ref, NULL, 0) != BRG_OK) ref_paired = 0;
         if (ref_paired) nanosleep(&(struct timespec){0, BRG_BENCH_SETTLE_NS}, NULL);
-        st = timed_run(c, state, run->dev, &samples[i]);
+        if (ref_paired) st = timed_run(c, state, run->dev, &s); /* untimed first, as the sgemm */
+        if (st == BRG_OK) st = timed_run(c, state, run->dev, &samples[i]);
         ratios[i] = ref_paired ? ref / samples[i] : (double)c->read_bytes / samples[i] / 1e9 / limit;
         if (!(ratios[i] > 0)) paired = ref_paired = 0;
         if (samples[i] > 1.0) /* long runs: say how far along we are */

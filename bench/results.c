@@ -137,8 +137,8 @@ void brg_bench_result_finish(brg_bench_result *r)
     size_t len = strlen(r->note);
     if (r->ref_pairs > 0)
         snprintf(r->note + len, sizeof r->note - len,
-                 "%sfraction_of_limit: median of %d paired runs (one sgemm, a %.1f s pause, "
-                 "one top-k)", len ? "; " : "", r->ref_pairs, BRG_BENCH_SETTLE_NS / 1e9);
+                 "%sfraction_of_limit: median of %d paired runs (sgemm, a %.1f s pause, top-k; "
+                 "each timed after an untimed run)", len ? "; " : "", r->ref_pairs, BRG_BENCH_SETTLE_NS / 1e9);
     if (!r->note[0] && r->note_items > 0 && r->seconds > 0)
         snprintf(r->note, sizeof r->note, "%.2f ns per item (median)",
                  r->seconds / (double)r->note_items * 1e9);

@@ -142,14 +142,15 @@ START_TEST(paired_rounds_take_the_median_of_every_pair)
     snprintf(r2.base_note, sizeof r2.base_note, "sgemm 1 s");
     brg_bench_result_finish(&r1);
     ck_assert_double_eq_tol(r1.fraction_of_limit, 0.15, 1e-12);
-    ck_assert_str_eq(r1.note, "sgemm 1 s; fraction_of_limit: median of 2 paired runs (one "
-                              "sgemm, a 0.3 s pause, one top-k)");
+    ck_assert_str_eq(r1.note, "sgemm 1 s; fraction_of_limit: median of 2 paired runs (sgemm, a "
+                              "0.3 s pause, top-k; each timed after an untimed run)");
     size_t at = 0;
     brg_bench_results_merge(&all, &r1, &at);
     brg_bench_results_merge(&all, &r2, &at);
     ck_assert_double_eq_tol(all.items[0].fraction_of_limit, 0.5, 1e-12); /* 0.1 0.2 0.8 0.9 */
     ck_assert_str_eq(all.items[0].note, "sgemm 1 s; fraction_of_limit: median of 4 paired "
-                                        "runs (one sgemm, a 0.3 s pause, one top-k)");
+                                        "runs (sgemm, a 0.3 s pause, top-k; each timed after "
+                                        "an untimed run)");
 }
 END_TEST
 

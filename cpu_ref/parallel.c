@@ -5,8 +5,8 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
-
 
 typedef struct job {
     brg_range_fn fn;
@@ -26,8 +26,44 @@ static struct {
     job *jobs;               /* listed jobs, oldest first */
     int threads;             /* 0: not started */
     int started;             /* workers created */
+    int spin;                /* workers poll before sleeping (no more threads than cores) */
+    atomic_uint listings;    /* jobs listed so far: what a polling worker watches */
 } team = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-          NULL, 0, 0};
+          NULL, 0, 0, 0, 0};
+
+/* A worker that runs out of work polls for the next job this long before it
+ * sleeps on the condition variable. A call's loops come microseconds apart
+ * (a top-k lists four), and on a VM a sleeping thread's wake-up took tens of
+ * microseconds each: a small call paid more in wake-ups than in work.
+ * OpenMP's runtimes spin likewise before they block. */
+#define SPIN_NS 100000
+
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Called with team.lock held, which it drops while polling and takes back. */
+static void await_listing(void)
+{
+    unsigned seen = atomic_load_explicit(&team.listings, memory_order_relaxed);
+    if (team.spin) {
+        pthread_mutex_unlock(&team.lock);
+        int64_t until = now_ns() + SPIN_NS;
+        int polled = 0;
+        while (atomic_load_explicit(&team.listings, memory_order_acquire) == seen) {
+            if (++polled % 64 == 0 && now_ns() > until) break;
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+        }
+        pthread_mutex_lock(&team.lock);
+        if (atomic_load_explicit(&team.listings, memory_order_relaxed) != seen) return;
+    }
+    pthread_cond_wait(&team.work, &team.lock);
+}
 
 static _Thread_local int in_loop;
 
@@ -71,7 +107,7 @@ static void *worker_main(void *arg)
         job *j = team.jobs;
         while (j && atomic_load_explicit(&j->next, memory_order_relaxed) >= j->chunks) j = j->link;
         if (!j) {
-            pthread_cond_wait(&team.work, &team.lock);
+            await_listing();
             continue;
         }
         j->helpers++;
@@ -90,6 +126,8 @@ static void *worker_main(void *arg)
 static void start_team(void)
 {
     team.threads = configured_threads();
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    team.spin = online > 0 && team.threads <= online;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -132,6 +170,7 @@ void brg_parallel_for(int64_t n, int64_t grain, brg_range_fn fn, void *ctx)
     job **tail = &team.jobs;
     while (*tail) tail = &(*tail)->link;
     *tail = &j;
+    atomic_fetch_add_explicit(&team.listings, 1, memory_order_release);
     pthread_cond_broadcast(&team.work);
     pthread_mutex_unlock(&team.lock);
 
@@ -170,6 +209,7 @@ static void after_fork_child(void)
     team.jobs = NULL;
     team.threads = 0;
     team.started = 0;
+    atomic_store(&team.listings, 0);
     in_loop = 0;
 }
 
