@@ -298,6 +298,10 @@ END_TEST
 
 /* ---- the CPU's bf16 screen (cpu_ref/topk_screen.h) ------------------------------ */
 
+/* The CPU's vector paths (cpu_ref/isa.h), portable first; a test forcing a
+ * level the CPU lacks gets the best it has. */
+static const int isa_levels[] = {BRG_ISA_PORTABLE, BRG_ISA_AVX2, BRG_ISA_AVX512};
+
 /* Every bf16 screen the CPU has (oneDNN where it is usable here, and the
  * emulation), and fp32. */
 static const int screens[] = {BRG_SCREEN_FP32, BRG_SCREEN_BF16, BRG_SCREEN_BF16_EMULATED};
@@ -401,6 +405,58 @@ END_TEST
 /* The bound itself, against double dot products of the bf16 screen's rows
  * (the emulation: exact products, fp32 sums) on rows of mixed magnitudes,
  * signs and scales (2^-60 to 2^60, some tiny elements): never exceeded. */
+/* The rows' bf16 conversion (cpu_ref/topk_screen.h) on every vector path:
+ * the same bf16 values and exponents, bit for bit, and the same residual
+ * ratio up to the order of its double sums. Rows of every magnitude, those
+ * whose scale factor is not a normal float (largest 2^-140, 2^125), values
+ * halfway between two bf16 values, tiny values that flush to 0, zero rows,
+ * lengths with a partial vector. */
+START_TEST(topk_bf16_rows_are_the_same_on_every_path)
+{
+    if (strcmp(brg_test_spec, "cpu") != 0) return;
+    enum { ROWS = 40 };
+    const int64_t dims[] = {1, 15, 16, 77, 256};
+    uint64_t rng = 78;
+    for (size_t di = 0; di < sizeof dims / sizeof dims[0]; di++) {
+        const int64_t dim = dims[di];
+        float *x = malloc(sizeof(float) * ROWS * dim);
+        uint16_t *h[3];
+        int16_t e[3][ROWS];
+        double rho[3][ROWS];
+        for (int r = 0; r < ROWS; r++) {
+            int pow2 = r == 0 ? -140 : r == 1 ? 125 : (int)(brg_test_rand_u64(&rng) % 201) - 100;
+            for (int64_t d = 0; d < dim; d++) {
+                float v = ldexpf((float)(2 * brg_test_rand_unit(&rng) - 1), pow2);
+                if (brg_test_rand_u64(&rng) % 13 == 0) v *= 0x1p-40f; /* flushes after scaling */
+                x[r * dim + d] = r == 2 ? 0.0f : v;
+                if (r == 3 || r == 4) { /* halfway between two bf16 values: ties to even, both ways */
+                    float tie = d % 2 ? -(1.0f + 0x3p-8f) : 1.0f + 0x1p-8f;
+                    x[r * dim + d] = ldexpf(tie, r == 3 ? 0 : -100 + (int)(d % 150));
+                }
+            }
+        }
+        for (size_t l = 0; l < 3; l++) {
+            h[l] = malloc(sizeof(uint16_t) * ROWS * dim);
+            brg_test_cpu_isa(isa_levels[l]);
+            brg_bf16_rows(x, ROWS, dim, h[l], e[l], rho[l]);
+            brg_test_cpu_isa(-1);
+        }
+        for (size_t l = 1; l < 3; l++) {
+            ck_assert_msg(memcmp(h[l], h[0], sizeof(uint16_t) * ROWS * dim) == 0 &&
+                              memcmp(e[l], e[0], sizeof e[0]) == 0,
+                          "dim %lld: isa level %d rounds otherwise", (long long)dim, isa_levels[l]);
+            for (int r = 0; r < ROWS; r++)
+                ck_assert_msg(fabs(rho[l][r] - rho[0][r]) <= 1e-12 * rho[0][r],
+                              "dim %lld row %d: rho %.17g, portable %.17g", (long long)dim, r, rho[l][r],
+                              rho[0][r]);
+        }
+        ck_assert(rho[0][2] == 0.0 && e[0][2] == -1);
+        for (size_t l = 0; l < 3; l++) free(h[l]);
+        free(x);
+    }
+}
+END_TEST
+
 START_TEST(topk_bf16_screen_error_is_within_its_bound)
 {
     if (strcmp(brg_test_spec, "cpu") != 0) return;
@@ -524,10 +580,9 @@ static void check_seeded_thresholds(void)
     free_problem(&p);
 }
 
-/* The CPU scans screening scores with AVX-512, AVX2 or portable loops
- * (cpu_ref/isa.h): each path the CPU has must rank overflowing rows, seed
- * thresholds and break ties alike. */
-static const int isa_levels[] = {BRG_ISA_PORTABLE, BRG_ISA_AVX2, BRG_ISA_AVX512};
+/* The CPU scans screening scores with AVX-512, AVX2 or portable loops: each
+ * path the CPU has must rank overflowing rows, seed thresholds and break
+ * ties alike. */
 
 static void on_every_scan_path(void (*check)(void))
 {
@@ -899,6 +954,7 @@ static Suite *topk_suite(void)
     tcase_add_test(tc, topk_bf16_screens_give_the_fp32_results);
     tcase_add_test(tc, topk_bf16_bound_holds_for_near_ties);
     tcase_add_test(tc, topk_bf16_screen_error_is_within_its_bound);
+    tcase_add_test(tc, topk_bf16_rows_are_the_same_on_every_path);
     tcase_add_test(tc, topk_zero_vectors_have_similarity_zero);
     tcase_add_test(tc, topk_results_do_not_depend_on_the_budget);
     tcase_add_test(tc, topk_matches_oracle_and_cpu_at_every_warp_queue_size);
