@@ -118,6 +118,8 @@ static const brg_backend_i cpu_backend = {
     .is_prime = brg_cpu_is_prime,
     .fill_uniform = brg_cpu_fill_uniform,
     .gemm_nt = brg_cpu_gemm_nt,
+    .topk_prepare = brg_cpu_topk_prepare,
+    .topk_release = brg_cpu_topk_release,
 };
 
 const brg_backend_i *brg_backend_cpu(void)

@@ -19,6 +19,9 @@ brg_status brg_cpu_mean_chunks(void *ctx, brg_dtype dtype, const void *x, int64_
 brg_status brg_cpu_row_norms(void *ctx, const float *x, int64_t rows, int64_t dim, double *norms,
                              int64_t *bad_row);
 brg_status brg_cpu_topk(void *ctx, const brg_topk_call *call);
+brg_status brg_cpu_topk_prepare(void *ctx, const float *db, int64_t nb, int64_t dim, int metric,
+                                void **prepared);
+void brg_cpu_topk_release(void *ctx, void *prepared);
 brg_status brg_cpu_is_prime(void *ctx, int64_t start, int64_t step, int64_t n, uint8_t *out);
 brg_status brg_cpu_fill_uniform(void *ctx, brg_dtype dtype, uint64_t seed, uint64_t stream,
                                 int64_t offset, int64_t n, void *out);

@@ -229,8 +229,27 @@ typedef struct slot {
     float *widened;       /* the bf16 emulation's operands: (tq + tb_sub) x dim; else NULL */
 } slot;
 
+/* A prepared index's database rows in bf16 (brg_cpu_topk_prepare). */
+typedef struct brg_cpu_prepared {
+    uint16_t *rows;       /* nb x dim */
+    int16_t *exps;
+    double *rho;
+    double rho_max;
+} brg_cpu_prepared;
+
+/* The database's rows for a bf16 screen; returns their largest residual. */
+static double bf16_db_rows(const float *db, int64_t nb, int64_t dim, uint16_t *rows, int16_t *exps,
+                           double *rho)
+{
+    brg_bf16_rows(db, nb, dim, rows, exps, rho);
+    double max = 0.0;
+    for (int64_t b = 0; b < nb; b++)
+        if (rho[b] > max) max = rho[b];
+    return max;
+}
+
 /* A bf16 screen's rows (topk_screen.h): the database's, converted once per
- * call, and the current query tile's. */
+ * call or kept by an index, and the current query tile's. */
 typedef struct bf16_rows {
     uint16_t *db, *q;     /* nb x dim, tq x dim */
     int16_t *db_exp, *q_exp;
@@ -679,7 +698,9 @@ static brg_status alloc_slots(topk_job *j, brg_scratch_cache *cache)
     size_t o_theta = carve(&at, tq * sizeof(atomic_uint));
     size_t o_qn = carve(&at, tq * sizeof(double));
     const int bf16 = j->screen != BRG_SCREEN_FP32, emulated = j->screen == BRG_SCREEN_BF16_EMULATED;
-    const size_t nb = bf16 ? (size_t)j->call->nb : 0, dim = (size_t)j->call->dim, qb = bf16 ? tq : 0;
+    const brg_cpu_prepared *kept_rows = bf16 ? j->call->prepared : NULL;
+    const size_t nb = bf16 && !kept_rows ? (size_t)j->call->nb : 0, dim = (size_t)j->call->dim;
+    const size_t qb = bf16 ? tq : 0;
     size_t o_hdb = carve(&at, nb * dim * sizeof(uint16_t)), o_hq = carve(&at, qb * dim * sizeof(uint16_t));
     size_t o_hdbe = carve(&at, nb * sizeof(int16_t)), o_hqe = carve(&at, qb * sizeof(int16_t));
     size_t o_hdbr = carve(&at, nb * sizeof(double)), o_hqr = carve(&at, qb * sizeof(double));
@@ -700,6 +721,12 @@ static brg_status alloc_slots(topk_job *j, brg_scratch_cache *cache)
     j->qn = (double *)(base + o_qn);
     j->h = (bf16_rows){(uint16_t *)(base + o_hdb), (uint16_t *)(base + o_hq), (int16_t *)(base + o_hdbe),
                        (int16_t *)(base + o_hqe), (double *)(base + o_hdbr), (double *)(base + o_hqr), 0.0};
+    if (kept_rows) {
+        j->h.db = kept_rows->rows;
+        j->h.db_exp = kept_rows->exps;
+        j->h.db_rho = kept_rows->rho;
+        j->h.db_rho_max = kept_rows->rho_max;
+    }
     for (size_t s = 0; s < nslots; s++) {
         char *mine = base + o_slot0 + s * per_slot;
         slot *sl = &j->slots[s];
@@ -723,7 +750,8 @@ static void free_slots(topk_job *j, brg_scratch_cache *cache)
 
 /* Memory per tile for the planner: per slot, a score buffer and heaps
  * (and the bf16 emulation's operands); a bf16 screen's rows of the database
- * (converted once per call) and of the query tile. */
+ * (converted once per call, unless an index keeps them) and of the query
+ * tile. */
 brg_topk_costs brg_cpu_topk_costs(const brg_topk_call *c, int nslots, brg_screen_kind screen)
 {
     const int bf16 = screen != BRG_SCREEN_FP32;
@@ -731,7 +759,8 @@ brg_topk_costs brg_cpu_topk_costs(const brg_topk_call *c, int nslots, brg_screen
     const size_t wide = screen == BRG_SCREEN_BF16_EMULATED ? (size_t)nslots * (size_t)c->dim * sizeof(float) : 0;
     int64_t kp = bf16 ? brg_topk_candidates_bf16(c->k, c->nb) : brg_topk_candidates(c->k, c->nb);
     brg_topk_costs k = {0};
-    k.fixed = (c->db_norms ? 0 : (size_t)c->nb * sizeof(double)) + (bf16 ? (size_t)c->nb * row_h : 0);
+    k.fixed = (c->db_norms ? 0 : (size_t)c->nb * sizeof(double)) +
+              (bf16 && !c->prepared ? (size_t)c->nb * row_h : 0);
     k.per_query = sizeof(double) + sizeof(atomic_uint) + (bf16 ? row_h : 0) + wide +
                   (size_t)nslots * ((size_t)kp * sizeof(cand) + sizeof(kept));
     k.per_db_row = (size_t)nslots * sizeof(float) + wide;
@@ -826,11 +855,8 @@ brg_status brg_cpu_topk(void *ctx, const brg_topk_call *c)
     }
     brg_scratch_cache *cache = ctx ? ((brg_cpu_ctx *)ctx)->scratch : NULL;
     st = alloc_slots(&j, cache);
-    if (st == BRG_OK && j.screen != BRG_SCREEN_FP32) { /* the database's bf16 rows, once */
-        brg_bf16_rows(c->db, c->nb, c->dim, j.h.db, j.h.db_exp, j.h.db_rho);
-        for (int64_t b = 0; b < c->nb; b++)
-            if (j.h.db_rho[b] > j.h.db_rho_max) j.h.db_rho_max = j.h.db_rho[b];
-    }
+    if (st == BRG_OK && j.screen != BRG_SCREEN_FP32 && !c->prepared) /* the database's, once */
+        j.h.db_rho_max = bf16_db_rows(c->db, c->nb, c->dim, j.h.db, j.h.db_exp, j.h.db_rho);
     if (st == BRG_OK) {
         blas_single_begin();
         st = run_tiles(&j);
@@ -839,4 +865,41 @@ brg_status brg_cpu_topk(void *ctx, const brg_topk_call *c)
     }
     brg_free(own_norms);
     return st;
+}
+
+/* An index keeps its rows in bf16 where a large enough search would screen
+ * in bf16 here: each search then skips their conversion (and the memory it
+ * takes). Half the rows' size again. */
+brg_status brg_cpu_topk_prepare(void *ctx, const float *db, int64_t nb, int64_t dim, int metric,
+                                void **prepared)
+{
+    (void)ctx;
+    (void)metric;
+    *prepared = NULL;
+    if (!brg_topk_screen_possible(dim)) return BRG_OK;
+    brg_cpu_prepared *p = brg_calloc(1, sizeof *p);
+    if (p) {
+        p->rows = brg_malloc((size_t)(nb * dim) * sizeof(uint16_t));
+        p->exps = brg_malloc((size_t)nb * sizeof(int16_t));
+        p->rho = brg_malloc((size_t)nb * sizeof(double));
+    }
+    if (!p || !p->rows || !p->exps || !p->rho) {
+        brg_cpu_topk_release(ctx, p);
+        return BRG_ERROR(BRG_ERR_OUT_OF_MEMORY, "index rows in bf16 (%lld x %lld)", (long long)nb,
+                         (long long)dim);
+    }
+    p->rho_max = bf16_db_rows(db, nb, dim, p->rows, p->exps, p->rho);
+    *prepared = p;
+    return BRG_OK;
+}
+
+void brg_cpu_topk_release(void *ctx, void *prepared)
+{
+    (void)ctx;
+    brg_cpu_prepared *p = prepared;
+    if (!p) return;
+    brg_free(p->rows);
+    brg_free(p->exps);
+    brg_free(p->rho);
+    brg_free(p);
 }

@@ -160,9 +160,17 @@ static void bf16_range(int64_t begin, int64_t end, void *ctx)
         row(j->x + r * j->dim, j->dim, j->out + r * j->dim, &j->exps[r], &j->rho[r]);
 }
 
+static atomic_llong rows_converted;
+
+int64_t brg_test_bf16_rows_converted(void)
+{
+    return atomic_load(&rows_converted);
+}
+
 void brg_bf16_rows(const float *x, int64_t rows, int64_t dim, uint16_t *out, int16_t *exps,
                    double *rho)
 {
+    atomic_fetch_add_explicit(&rows_converted, rows, memory_order_relaxed);
     bf16_job j = {x, dim, out, exps, rho};
     brg_parallel_for(rows, (1 << 15) / (dim + 1) + 1, bf16_range, &j);
 }
@@ -311,6 +319,17 @@ void brg_test_topk_screen(int kind)
     atomic_store(&forced, kind);
 }
 
+/* Without a test's forcing: whether this CPU screens rows of dim in bf16. */
+static int bf16_usable(int64_t dim)
+{
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    (void)dim;
+    return 0; /* oneDNN is not instrumented: tests force the emulation */
+#else
+    return dim >= 32 && dnnl_usable();
+#endif
+}
+
 brg_screen_kind brg_topk_screen_choose(const brg_topk_call *c)
 {
     int f = atomic_load(&forced);
@@ -319,17 +338,18 @@ brg_screen_kind brg_topk_screen_choose(const brg_topk_call *c)
     if (f == BRG_SCREEN_BF16) return BRG_SCREEN_BF16_EMULATED;
 #endif
     if (f == BRG_SCREEN_BF16) return dnnl_usable() ? BRG_SCREEN_BF16 : BRG_SCREEN_BF16_EMULATED;
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-    (void)c;
-    return BRG_SCREEN_FP32; /* oneDNN is not instrumented: tests force the emulation */
-#else
     /* Measured on Zen 5 (docs/perf-notes.md): bf16 pays from about 5e9
      * multiply-adds (0.5x the fp32 time at 1e10 and up); below, oneDNN's
      * per-tile set-up and the wider candidate lists cost more than the
      * GEMM saves (2.7x at 1e8, even at 2.6e9). */
     double work = (double)c->nq * (double)c->nb * (double)c->dim;
-    return work >= 5e9 && c->dim >= 32 && dnnl_usable() ? BRG_SCREEN_BF16 : BRG_SCREEN_FP32;
-#endif
+    return work >= 5e9 && bf16_usable(c->dim) ? BRG_SCREEN_BF16 : BRG_SCREEN_FP32;
+}
+
+int brg_topk_screen_possible(int64_t dim)
+{
+    int f = atomic_load(&forced);
+    return f >= 0 ? f != BRG_SCREEN_FP32 : bf16_usable(dim);
 }
 
 double brg_topk_screen_bf16_error(int64_t dim, int metric, double rho_q, double rho_b,

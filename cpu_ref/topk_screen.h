@@ -29,6 +29,11 @@ typedef enum brg_screen_kind {
  * 32); else fp32. brg_test_topk_screen overrides it. */
 brg_screen_kind brg_topk_screen_choose(const brg_topk_call *c);
 
+/* Whether some call with rows of dim would screen in bf16 here (the choice
+ * above for a large enough nq): a prepared index then keeps its rows in
+ * bf16. */
+int brg_topk_screen_possible(int64_t dim);
+
 /* Test hook: every later call screens with `kind` (BRG_SCREEN_BF16 falls to
  * the emulation where oneDNN or the CPU lacks it); -1: the choice above. */
 void brg_test_topk_screen(int kind);
@@ -39,6 +44,9 @@ void brg_test_topk_screen(int kind);
  * (0 for a zero row). Threaded over rows (brg_parallel_for). */
 void brg_bf16_rows(const float *x, int64_t rows, int64_t dim, uint16_t *out, int16_t *exps,
                    double *rho);
+
+/* Tests: rows brg_bf16_rows has converted in this process. */
+int64_t brg_test_bf16_rows_converted(void);
 
 /* c[m x n] = a[m x k] . b[n x k]^T of bf16 rows, fp32 sums, on the calling
  * thread. kind BRG_SCREEN_BF16 or _EMULATED; work: (m + n) * k floats for

@@ -881,6 +881,47 @@ START_TEST(topk_rejects_bad_arguments)
 END_TEST
 
 /* The tensor op and a prepared index give the helper's answer. */
+/* An index keeps its rows in bf16 where a bf16 screen may run (here: forced
+ * to the emulation): its searches convert only their queries, and give the
+ * helper's results, which converts the database on every call. */
+START_TEST(topk_index_keeps_its_bf16_rows)
+{
+    if (strcmp(brg_test_spec, "cpu") != 0) return; /* the CPU backend's screen */
+    problem p = make_problem(20, 3000, 64, 5, 31);
+    brg_test_fill_f32(p.db, p.nb * p.dim, 0.0f, 1.0f, 32); /* crowded cosines: many near-ties */
+    size_t n = (size_t)(p.nq * p.k);
+    float *s0 = malloc(n * sizeof(float)), *s1 = malloc(n * sizeof(float));
+    int64_t *i0 = malloc(n * sizeof(int64_t)), *i1 = malloc(n * sizeof(int64_t));
+    brg_test_topk_screen(BRG_SCREEN_BF16_EMULATED);
+    int64_t before = brg_test_bf16_rows_converted();
+    brg_index *ix;
+    BRG_ASSERT_OK(brg_index_create(brg_test_dev, p.db, p.nb, p.dim, BRG_METRIC_COSINE, &ix));
+    ck_assert_int_eq(brg_test_bf16_rows_converted() - before, p.nb);
+    for (int rep = 0; rep < 2; rep++) BRG_ASSERT_OK(brg_index_search(ix, p.q, p.nq, p.k, NULL, s1, i1));
+    ck_assert_int_eq(brg_test_bf16_rows_converted() - before, p.nb + 2 * p.nq);
+    BRG_ASSERT_OK(brg_cosine_topk_f32(brg_test_dev, p.q, p.nq, p.db, p.nb, p.dim, p.k, NULL, s0, i0));
+    ck_assert_int_eq(brg_test_bf16_rows_converted() - before, 2 * p.nb + 3 * p.nq);
+    brg_test_topk_screen(-1);
+    ck_assert(memcmp(s0, s1, n * sizeof(float)) == 0 && memcmp(i0, i1, n * sizeof(int64_t)) == 0);
+    check_against_oracle(&p, s1, i1);
+    brg_index_free(ix);
+    /* where no bf16 screen can run, the index keeps nothing */
+    brg_test_topk_screen(BRG_SCREEN_FP32);
+    before = brg_test_bf16_rows_converted();
+    BRG_ASSERT_OK(brg_index_create(brg_test_dev, p.db, p.nb, p.dim, BRG_METRIC_COSINE, &ix));
+    BRG_ASSERT_OK(brg_index_search(ix, p.q, p.nq, p.k, NULL, s1, i1));
+    brg_test_topk_screen(-1);
+    ck_assert_int_eq(brg_test_bf16_rows_converted(), before);
+    ck_assert(memcmp(s0, s1, n * sizeof(float)) == 0 && memcmp(i0, i1, n * sizeof(int64_t)) == 0);
+    brg_index_free(ix);
+    free(s0);
+    free(s1);
+    free(i0);
+    free(i1);
+    free_problem(&p);
+}
+END_TEST
+
 START_TEST(topk_tensor_op_and_index_match_the_helper)
 {
     problem p = make_problem(21, 700, 30, 6, 19);
@@ -965,6 +1006,7 @@ static Suite *topk_suite(void)
     tcase_add_test(tc, topk_rejects_bad_arguments);
     tcase_add_test(tc, gpu_topk_refuses_dim_and_k_past_int32_before_copying);
     tcase_add_test(tc, topk_tensor_op_and_index_match_the_helper);
+    tcase_add_test(tc, topk_index_keeps_its_bf16_rows);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -182,7 +182,10 @@ typedef struct brg_index brg_index;
 
 /* Copy db (nb x dim host array) to dev for metric (BRG_METRIC_COSINE or
  * BRG_METRIC_INNER_PRODUCT). The index holds a reference to dev; release it
- * with brg_index_free. NaN or Inf in db is BRG_ERR_INVALID_ARG. */
+ * with brg_index_free. NaN or Inf in db is BRG_ERR_INVALID_ARG. On a CPU
+ * whose top-k screens in bf16 (AVX512-BF16 or AMX through oneDNN; dim >= 32)
+ * the index also keeps the rows in bf16, half their size again, so that its
+ * searches do not convert them. */
 BRG_API brg_status brg_index_create(brg_device *dev, const float *db, int64_t nb, int64_t dim, int metric,
                             brg_index **out);
 

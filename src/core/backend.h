@@ -30,6 +30,7 @@ typedef struct brg_topk_call {
     int metric;                  /* BRG_METRIC_COSINE or BRG_METRIC_INNER_PRODUCT */
     int allow_tf32;
     size_t workspace_bytes;      /* 0: the backend's default budget */
+    const void *prepared;        /* the backend's topk_prepare data for db (an index), or NULL */
     float *scores;               /* nq x k */
     int64_t *indices;            /* nq x k */
 } brg_topk_call;
@@ -77,6 +78,14 @@ typedef struct brg_backend_i {
      * brg_matmul_nt); 1 <= m, n, k <= INT32_MAX. */
     brg_status (*gemm_nt)(void *ctx, const float *a, const float *b, float *c, int64_t m, int64_t n,
                           int64_t k, int allow_tf32);
+    /* Optional (NULL: nothing to keep). What the backend's top-k derives from
+     * a prepared index's rows (db: nb x dim on the device, validated, with
+     * their norms) and keeps for every search of it, as brg_topk_call's
+     * prepared; *prepared NULL when nothing pays here. topk_release frees
+     * it. */
+    brg_status (*topk_prepare)(void *ctx, const float *db, int64_t nb, int64_t dim, int metric,
+                               void **prepared);
+    void (*topk_release)(void *ctx, void *prepared);
 } brg_backend_i;
 
 /* The CPU backend's table, built into the core. The GPU backends and the

@@ -19,6 +19,7 @@ struct brg_index {
     float *db;               /* device copy, nb x dim */
     double *norms;           /* device, nb */
     double max_norm;
+    void *prepared;          /* the backend's topk_prepare data, or NULL */
 };
 
 static brg_status check_options(const brg_topk_options *opts)
@@ -218,6 +219,7 @@ brg_status brg_topk(const brg_tensor *queries, const brg_tensor *db, int64_t k,
 void brg_index_free(brg_index *ix)
 {
     if (!ix) return;
+    if (ix->prepared) ix->dev->be->topk_release(ix->dev->ctx, ix->prepared);
     brg_device_free(ix->dev, ix->db);
     brg_device_free(ix->dev, ix->norms);
     brg_device_release(ix->dev);
@@ -271,6 +273,8 @@ brg_status brg_index_create(brg_device *dev, const float *db, int64_t nb, int64_
         st = brg_device_alloc(dev, (size_t)nb * sizeof(double), (void **)&ix->norms, "index norms");
     if (st == BRG_OK) st = dev->be->copy_h2d(dev->ctx, ix->db, db, bytes);
     if (st == BRG_OK) st = index_norms(ix);
+    if (st == BRG_OK && dev->be->topk_prepare)
+        st = dev->be->topk_prepare(dev->ctx, ix->db, nb, dim, metric, &ix->prepared);
     if (st != BRG_OK) {
         brg_index_free(ix);
         return st;
@@ -296,6 +300,7 @@ brg_status brg_index_search(brg_index *ix, const float *queries, int64_t nq, int
     c.db = ix->db;
     c.db_norms = ix->norms;
     c.db_max_norm = ix->max_norm;
+    c.prepared = ix->prepared;
     return run_staged(ix->dev, &c, queries, NULL, scores, indices);
 }
 
