@@ -3,10 +3,11 @@
  * For each tile of queries (src/shared/topk_plan.h), brigade's threads take
  * database sub-tiles one at a time: a single-threaded OpenBLAS sgemm writes
  * the sub-tile's scores into the thread's cache-sized buffer, and the thread
- * scans them at once into each query's kept candidates (a heap of the kp
- * best so far, whose worst is the threshold a row must beat). No score ever goes back to main memory, and
+ * scans them at once into per-query reservoirs (candidates above the query's
+ * current threshold; when a reservoir fills, a quickselect keeps the best
+ * and raises the threshold). No score ever goes back to main memory, and
  * OpenBLAS runs one thread per brigade thread, so nothing is oversubscribed.
- * Few queries simply mean few heaps: the work is always split across
+ * Few queries simply mean few reservoirs: the work is always split across
  * the database.
  *
  * Then, per query: the best candidates by screening score are rescored
@@ -159,18 +160,22 @@ static float key_float(uint32_t k)
     return f;
 }
 
-/* A query's best screening candidates in one thread slot: up to kp, and once
- * there are kp, a heap whose root is the worst of them, so that the slot's
- * threshold is always its kp-th best. (A reservoir trimmed by quickselect
- * when it fills raises its threshold only at the trims: on the tutorial's
- * medium shape, five times as many rows entered, and the trims cost a
- * twentieth of the call.) */
+/* A query's screening candidates in one thread slot: rows above the
+ * slot's threshold are appended; a full reservoir drops those below the
+ * threshold (it rose since they entered), keeps the best kp by quickselect
+ * and raises the threshold to the kp-th. */
 typedef struct kept {
-    cand *c;          /* capacity kp */
+    cand *c;          /* capacity kept_cap(kp) */
     int64_t n;
     double theta;     /* rows screening at or below it cannot enter */
     atomic_uint *shared; /* the query's threshold over all slots (a float key) */
 } kept;
+
+/* Room for kp and as many arrivals (at least 48) between trims. */
+static int64_t kept_cap(int64_t kp)
+{
+    return kp + (kp > 48 ? kp : 48);
+}
 
 /* The threshold a scan may use: the slot's own or the shared one. */
 static double kept_threshold(kept *r)
@@ -181,38 +186,23 @@ static double kept_threshold(kept *r)
     return r->theta;
 }
 
-/* Move h[at] down until both its children are no worse than it. */
-static void heap_sift_down(cand *h, int64_t n, int64_t at)
-{
-    cand x = h[at];
-    for (;;) {
-        int64_t ch = 2 * at + 1;
-        if (ch >= n) break;
-        if (ch + 1 < n && cand_before(&h[ch], &h[ch + 1])) ch++; /* the worse child */
-        if (!cand_before(&x, &h[ch])) break;
-        h[at] = h[ch];
-        at = ch;
-    }
-    h[at] = x;
-}
-
 /* Any slot's threshold is at most the kp-th best of all candidates, so a
  * row at or below the highest of them cannot be among the kp best: the
  * slots share it and each rejects more. */
 static void kept_push(kept *r, int64_t kp, double s, int64_t i)
 {
-    cand x = {s, i};
-    if (r->n < kp) {
-        r->c[r->n++] = x;
-        if (r->n < kp) return;
-        for (int64_t at = kp / 2 - 1; at >= 0; at--) heap_sift_down(r->c, kp, at);
-    } else {
-        if (!cand_before(&x, &r->c[0])) return;
-        r->c[0] = x;
-        heap_sift_down(r->c, kp, 0);
-    }
-    if (r->c[0].s <= r->theta) return;
-    r->theta = r->c[0].s;
+    r->c[r->n].s = s;
+    r->c[r->n].i = i;
+    if (++r->n < kept_cap(kp)) return;
+    const double theta = kept_threshold(r);
+    int64_t n = 0;
+    for (int64_t x = 0; x < r->n; x++)
+        if (r->c[x].s >= theta) r->c[n++] = r->c[x];
+    r->n = n;
+    if (n <= kp) return;
+    select_best(r->c, n, kp);
+    r->n = kp;
+    r->theta = r->c[kp - 1].s;
     uint32_t key = float_key((float)r->theta), cur = atomic_load_explicit(r->shared, memory_order_relaxed);
     while (key > cur && !atomic_compare_exchange_weak_explicit(r->shared, &cur, key, memory_order_relaxed,
                                                                memory_order_relaxed)) {
@@ -320,7 +310,7 @@ typedef struct scan_fns {
 
 /* Which of a block of SKIP_BLOCK scaled scores may be candidates: above
  * theta, or not finite (bit i of the result for score i). Almost every
- * block has none once the heap has filled, and the rest have one
+ * block has none once the reservoir has warmed up, and the rest have one
  * or two, so the scan visits only the set bits. */
 static inline uint64_t block_hits_portable(const float *row, const float *binv, float qinv, float theta)
 {
@@ -431,19 +421,18 @@ static scan_fns scan_functions(void)
     return (scan_fns){next_hit_portable, block_max_portable};
 }
 
-/* A first threshold for an empty heap, from its first row of scores:
+/* A first threshold for an empty reservoir, from its first row of scores:
  * the kp-th largest of the row's block maxima, lowered by one ulp. The kp
  * rows holding those maxima are distinct and screen above it, so they all
- * enter and the heap's kp-th best is at least as high: the slot keeps
- * the invariant of a full one. Without it the first kp rows enter
- * whatever they score, and many more after them while the heap's worst is
- * still low. Blocks of 64, or of 32, 16 or 8 until the
- * row has 4 kp of them: the kp-th of few maxima is a low one, and lets
- * several times kp rows in. */
+ * enter and the reservoir's kp-th best is at least as high: the slot keeps
+ * the invariant of a trimmed one. Without it the first rows all enter, and
+ * most are trimmed at once. Blocks of 64, or of 32, 16 or 8 when the row
+ * has fewer than kp of them (a short sub-tile, or the bf16 screen's 67
+ * candidates: there, without a seed, selection took 65 % of a call). */
 static void kept_seed(const float *row, const float *binv, int64_t nbr, float qinv, kept *res,
                       int64_t kp, scan_fns fn)
 {
-    enum { MAX_BLOCKS = 32 };
+    enum { MAX_BLOCKS = 256 };
     float best[MAX_BLOCKS]; /* the largest kp block maxima, descending */
     int len = SKIP_BLOCK;
     while (len > 8 && nbr / len < kp) len /= 2;
@@ -628,7 +617,7 @@ static void finish_query(topk_job *j, int64_t q, cand *scratch)
 static void finish_queries(int64_t begin, int64_t end, void *ctx)
 {
     topk_job *j = ctx;
-    int64_t need = (int64_t)j->nslots * j->kp;
+    int64_t need = (int64_t)j->nslots * kept_cap(j->kp);
     if (need < j->call->k) need = j->call->k;
     cand *scratch = brg_malloc((size_t)need * sizeof *scratch);
     if (!scratch) {
@@ -678,7 +667,7 @@ brg_status brg_cpu_row_norms(void *ctx, const float *x, int64_t rows, int64_t di
 /* ---- the call ----------------------------------------------------------------------- */
 
 /* The call's workspace, carved from one block of the device's scratch cache
- * (cpu_ref/scratch.h): per slot a score tile, scale factors and heaps
+ * (cpu_ref/scratch.h): per slot a score tile, scale factors and reservoirs
  * (and the bf16 emulation's operands), the shared thresholds and query norms,
  * and a bf16 screen's rows of the database and the query tile. */
 static size_t carve(size_t *at, size_t bytes)
@@ -691,7 +680,7 @@ static size_t carve(size_t *at, size_t bytes)
 static brg_status alloc_slots(topk_job *j, brg_scratch_cache *cache)
 {
     const size_t nslots = (size_t)j->nslots, tq = (size_t)j->tq, tb = (size_t)j->tb_sub;
-    const size_t cap = (size_t)j->kp;
+    const size_t cap = (size_t)kept_cap(j->kp);
     size_t at = 0;
     size_t o_slots = carve(&at, nslots * sizeof(slot));
     size_t o_pool = carve(&at, nslots * tq * cap * sizeof(cand));
@@ -748,7 +737,7 @@ static void free_slots(topk_job *j, brg_scratch_cache *cache)
     brg_scratch_give(cache, j->work);
 }
 
-/* Memory per tile for the planner: per slot, a score buffer and heaps
+/* Memory per tile for the planner: per slot, a score buffer and reservoirs
  * (and the bf16 emulation's operands); a bf16 screen's rows of the database
  * (converted once per call, unless an index keeps them) and of the query
  * tile. */
@@ -762,7 +751,7 @@ brg_topk_costs brg_cpu_topk_costs(const brg_topk_call *c, int nslots, brg_screen
     k.fixed = (c->db_norms ? 0 : (size_t)c->nb * sizeof(double)) +
               (bf16 && !c->prepared ? (size_t)c->nb * row_h : 0);
     k.per_query = sizeof(double) + sizeof(atomic_uint) + (bf16 ? row_h : 0) + wide +
-                  (size_t)nslots * ((size_t)kp * sizeof(cand) + sizeof(kept));
+                  (size_t)nslots * ((size_t)kept_cap(kp) * sizeof(cand) + sizeof(kept));
     k.per_db_row = (size_t)nslots * sizeof(float) + wide;
     k.per_score = (size_t)nslots * sizeof(float);
     k.tq_max = TQ_MAX;
