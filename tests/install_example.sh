@@ -3,7 +3,7 @@
 # against it twice, through find_package(brigade) and through pkg-config, and
 # run both on "cpu" and "auto":
 #  1. as installed, with the GPU modules beside the library;
-#  2. with the CUDA libraries hidden (bubblewrap, where installed): the program
+#  2. with the CUDA toolkit hidden (bubblewrap, where installed): the program
 #     still starts, "auto" falls back to the CPU, and "cuda" is
 #     BRG_ERR_NO_DEVICE naming the module;
 #  3. with the CUDA module removed: the same, and the message names the file;
@@ -40,16 +40,25 @@ module=$(find "$tmp/prefix" -name 'libbrigade-cuda.so' | head -n1)
 
 run_all "installed"
 if [ -n "$module" ] && command -v bwrap >/dev/null; then
-  # Hide every folder the CUDA module's own libraries come from.
+  # Hide the CUDA toolkit: every folder the loader finds cuBLAS, the CUDA
+  # runtime or the driver in (the module links cudart statically and opens
+  # cuBLAS when a device opens, so ldd of the module names none of them),
+  # widened to the toolkit's root where it has bin/nvcc.
   hide=()
-  for d in $(ldd "$module" | awk '/cublas|cudart/ {print $3}' | xargs -r -n1 dirname | sort -u); do
+  for d in $( (ldconfig -p 2>/dev/null || true) | awk '/libcublas|libcudart|libcuda\.so/ {print $NF}' |
+              xargs -r -n1 realpath | xargs -r -n1 dirname | sort -u); do
+    [ -x "$d/../bin/nvcc" ] && d=$(realpath "$d/..")
     hide+=(--tmpfs "$d")
   done
   if [ ${#hide[@]} -gt 0 ]; then
     sandbox=(bwrap --bind / / --dev-bind /dev /dev --proc /proc "${hide[@]}")
-    run_all "CUDA libraries hidden" "${sandbox[@]}"
-    expect_no_cuda "CUDA libraries hidden" "libbrigade-cuda.so" "${sandbox[@]}"
+    run_all "CUDA toolkit hidden" "${sandbox[@]}"
+    expect_no_cuda "CUDA toolkit hidden" "libbrigade-cuda.so" "${sandbox[@]}"
+  else
+    echo "CUDA toolkit hidden: not run (the loader finds no CUDA library here)"
   fi
+elif [ -n "$module" ]; then
+  echo "CUDA toolkit hidden: not run (bubblewrap is not installed)"
 fi
 if [ -n "$module" ]; then
   rm "$module"
