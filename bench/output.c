@@ -1,5 +1,5 @@
 /* The output: the progress line, the machine block, the table and the
- * summary; --json (design.md section 8), --csv and --report. A value that
+ * summary; --json (docs/design.md section 8), --csv and --report. A value that
  * does not apply (NAN, -1) is JSON null and an empty CSV field. */
 #include "bench.h"
 

@@ -117,7 +117,7 @@ static const brg_backend_i cpu_backend = {
     .topk = brg_cpu_topk,
     .is_prime = brg_cpu_is_prime,
     .fill_uniform = brg_cpu_fill_uniform,
-    .gemm_nt = brg_cpu_gemm_nt,
+    .matmul_nt = brg_cpu_matmul_nt,
     .topk_prepare = brg_cpu_topk_prepare,
     .topk_release = brg_cpu_topk_release,
 };

@@ -25,7 +25,7 @@ void brg_cpu_topk_release(void *ctx, void *prepared);
 brg_status brg_cpu_is_prime(void *ctx, int64_t start, int64_t step, int64_t n, uint8_t *out);
 brg_status brg_cpu_fill_uniform(void *ctx, brg_dtype dtype, uint64_t seed, uint64_t stream,
                                 int64_t offset, int64_t n, void *out);
-brg_status brg_cpu_gemm_nt(void *ctx, const float *a, const float *b, float *c, int64_t m,
+brg_status brg_cpu_matmul_nt(void *ctx, const float *a, const float *b, float *c, int64_t m,
                            int64_t n, int64_t k, int allow_tf32);
 
 /* The CPU top-k's memory per tile for the planner, with `threads` workers

@@ -15,7 +15,7 @@
 #include "pool_hooks.h"
 #include "common.cuh"
 #include "fill.cuh"
-#include "gemm.cuh"
+#include "matmul.cuh"
 #include "mean.cuh"
 #include "prime.cuh"
 #include "topk.cuh"
@@ -256,14 +256,14 @@ brg_status fill_uniform_slot(void *ctx, brg_dtype dtype, uint64_t seed, uint64_t
     return guarded("fill uniform", [&] { return fill_uniform(c, dtype, seed, stream, offset, n, out); });
 }
 
-brg_status gemm_nt_slot(void *ctx, const float *a, const float *b, float *c, int64_t m, int64_t n,
+brg_status matmul_nt_slot(void *ctx, const float *a, const float *b, float *c, int64_t m, int64_t n,
                         int64_t k, int allow_tf32)
 {
     const dev_ctx *dc = static_cast<dev_ctx *>(ctx);
     brg_status st = use(dc);
     if (st != BRG_OK) return st;
     return guarded("matmul", [&] {
-        brg_status s = gemm_nt(dc, a, b, c, m, n, k, allow_tf32);
+        brg_status s = matmul_nt(dc, a, b, c, m, n, k, allow_tf32);
         if (s == BRG_OK) BRG_CUDA_CHECK(cudaStreamSynchronize(cudaStreamPerThread));
         return s;
     });
@@ -290,7 +290,7 @@ brg_backend_i make_table()
     t.topk = topk_slot;
     t.is_prime = is_prime_slot;
     t.fill_uniform = fill_uniform_slot;
-    t.gemm_nt = gemm_nt_slot;
+    t.matmul_nt = matmul_nt_slot;
     return t;
 }
 

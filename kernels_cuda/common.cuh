@@ -28,7 +28,7 @@
 
 namespace BRG_NS {
 
-struct blas_pool; /* gemm.cu: the device's GEMM library handles */
+struct blas_pool; /* matmul.cu: the device's GEMM library handles */
 
 /* What host code needs to know of an open device. */
 struct dev_ctx {

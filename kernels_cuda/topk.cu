@@ -2,7 +2,7 @@
  *
  *  1. norms of every row in double (one thread per row, index order, the
  *     shared code of src/shared/topk_exact.h), which also finds NaN and Inf;
- *  2. per tile of queries and of database rows, a GEMM (gemm.cuh) gives fp32
+ *  2. per tile of queries and of database rows, a GEMM (matmul.cuh) gives fp32
  *     screening scores, and one block per query keeps its best kp candidates
  *     (k plus a margin) in a running list R sorted by (score desc, index asc).
  *     Up to kp = 1024, warp queues (WarpSelect and BlockSelect, below); for
@@ -27,7 +27,7 @@
 #include <new>
 #include <vector>
 
-#include "gemm.cuh"
+#include "matmul.cuh"
 
 #if !defined(BRG_EMU_BUILD) && !defined(BRG_HIP_BUILD)
 #include <cub/device/device_segmented_sort.cuh>
@@ -686,7 +686,7 @@ struct call_state {
     double db_max_norm;
 };
 
-/* Two streams: GEMMs on the calling thread's stream (where gemm_nt issues
+/* Two streams: GEMMs on the calling thread's stream (where matmul_nt issues
  * them), selections on their own, so that tile i+1's GEMM runs while tile i's
  * selection does. Score tile b is written by GEMM t (t % 2 == b) once
  * selection t - 2 is done with it (selected[b]); selection t waits for its
@@ -780,7 +780,7 @@ brg_status screened_tile(const call_state &s, const tile_streams &ts, int64_t q0
         const int b = (int)(t % 2);
         int64_t ncols = c->nb - b0 < tb ? c->nb - b0 : tb;
         if (t >= 2) BRG_CUDA_CHECK(cudaStreamWaitEvent(cudaStreamPerThread, ts.selected[b], 0));
-        brg_status st = gemm_nt(ctx, qtile, c->db + b0 * c->dim, tile[b], rows, ncols, c->dim,
+        brg_status st = matmul_nt(ctx, qtile, c->db + b0 * c->dim, tile[b], rows, ncols, c->dim,
                                 c->allow_tf32);
         if (st != BRG_OK) return st;
         BRG_CUDA_CHECK(cudaEventRecord(ts.scored[b], cudaStreamPerThread));

@@ -76,7 +76,7 @@ typedef struct brg_backend_i {
                                int64_t offset, int64_t n, void *out);
     /* c[m x n] = a[m x k] . b[n x k]^T in fp32, row-major (ops.h's
      * brg_matmul_nt); 1 <= m, n, k <= INT32_MAX. */
-    brg_status (*gemm_nt)(void *ctx, const float *a, const float *b, float *c, int64_t m, int64_t n,
+    brg_status (*matmul_nt)(void *ctx, const float *a, const float *b, float *c, int64_t m, int64_t n,
                           int64_t k, int allow_tf32);
     /* Optional (NULL: nothing to keep). What the backend's top-k derives from
      * a prepared index's rows (db: nb x dim on the device, validated, with

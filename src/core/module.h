@@ -30,7 +30,7 @@
 extern "C" {
 #endif
 
-#define BRG_MODULE_ABI 3u /* 2: the gemm_nt slot; 3: topk_prepare, brg_topk_call.prepared */
+#define BRG_MODULE_ABI 3u /* 2: the gemm_nt slot (now matmul_nt); 3: topk_prepare, brg_topk_call.prepared */
 
 /* What the core lends a module. */
 typedef struct brg_host_api {

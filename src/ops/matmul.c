@@ -1,5 +1,5 @@
 /* The matrix product c = a . b^T: argument checks and dispatch to the
- * backend's GEMM (its gemm_nt slot). */
+ * backend's GEMM (its matmul_nt slot). */
 #include <stdint.h>
 
 #include "brigade/ops.h"
@@ -43,8 +43,8 @@ brg_status brg_matmul_nt(const brg_tensor *a, const brg_tensor *b, const brg_mat
     if (m > INT32_MAX || n > INT32_MAX || k > INT32_MAX)
         return BRG_ERROR(BRG_ERR_UNSUPPORTED, "matmul on %s: m, n and k must each fit int "
                          "(%lld x %lld x %lld)", dev->spec, (long long)m, (long long)n, (long long)k);
-    if (!dev->be->gemm_nt)
+    if (!dev->be->matmul_nt)
         return BRG_ERROR(BRG_ERR_UNSUPPORTED, "matmul is not implemented on %s", dev->spec);
-    return dev->be->gemm_nt(dev->ctx, a->storage->data, b->storage->data, c->storage->data, m, n, k,
+    return dev->be->matmul_nt(dev->ctx, a->storage->data, b->storage->data, c->storage->data, m, n, k,
                             opts ? opts->allow_tf32 : 0);
 }

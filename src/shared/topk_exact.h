@@ -68,7 +68,7 @@ BRG_HD int brg_topk_before(double sa, int64_t ia, double sb, int64_t ib)
  *    (dim + 8) * 2^-23;
  *  - plus a margin for the double rescoring itself.
  * The emulated device models tf32 by truncating its GEMM's inputs
- * (kernels_cuda/gemm.cu), and a test holds near-ties that only this bound,
+ * (kernels_cuda/matmul.cu), and a test holds near-ties that only this bound,
  * not the round-to-nearest one (2^-10 for the inputs), gets right. */
 BRG_HD double brg_topk_screen_error(int64_t dim, int metric, int tf32, double qnorm,
                                     double max_bnorm)

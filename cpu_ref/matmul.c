@@ -3,7 +3,7 @@
 
 #include "cpu.h"
 
-brg_status brg_cpu_gemm_nt(void *ctx, const float *a, const float *b, float *c, int64_t m,
+brg_status brg_cpu_matmul_nt(void *ctx, const float *a, const float *b, float *c, int64_t m,
                            int64_t n, int64_t k, int allow_tf32)
 {
     (void)ctx;

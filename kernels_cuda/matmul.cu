@@ -1,5 +1,5 @@
 /* GEMM for top-k screening: the wrapper and the tiled kernel of our own. */
-#include "gemm.cuh"
+#include "matmul.cuh"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -24,7 +24,7 @@ namespace {
  * any grid is correct. */
 const int TILE = 64, SLICE = 16, THREADS = 256;
 
-__global__ void gemm_nt_tiled_kernel(const float *__restrict__ a, const float *__restrict__ b,
+__global__ void matmul_nt_tiled_kernel(const float *__restrict__ a, const float *__restrict__ b,
                                      float *__restrict__ c, int64_t m, int64_t n, int64_t k)
 {
     __shared__ float as[SLICE][TILE + 1];
@@ -214,12 +214,12 @@ void handle_give(const dev_ctx *ctx, blas_handle h)
 } // namespace
 #endif
 
-brg_status gemm_nt_tiled(const dev_ctx *ctx, const float *a, const float *b, float *c, int64_t m,
+brg_status matmul_nt_tiled(const dev_ctx *ctx, const float *a, const float *b, float *c, int64_t m,
                          int64_t n, int64_t k)
 {
     int64_t tiles = ((m + TILE - 1) / TILE) * ((n + TILE - 1) / TILE);
     unsigned grid = grid_for(ctx, tiles, 1, 4);
-    BRG_CUDA_CHECK(brg_launch(gemm_nt_tiled_kernel, dim3(grid), dim3(THREADS), 0,
+    BRG_CUDA_CHECK(brg_launch(matmul_nt_tiled_kernel, dim3(grid), dim3(THREADS), 0,
                               cudaStreamPerThread, a, b, c, m, n, k));
     return BRG_OK;
 }
@@ -281,11 +281,11 @@ std::vector<float> truncated_tf32(const float *x, size_t n)
 }
 #endif
 
-brg_status gemm_nt(const dev_ctx *ctx, const float *a, const float *b, float *c, int64_t m,
+brg_status matmul_nt(const dev_ctx *ctx, const float *a, const float *b, float *c, int64_t m,
                    int64_t n, int64_t k, int allow_tf32)
 {
 #if defined(BRG_EMU_BUILD)
-    if (ctx->warp_size != 32) return gemm_nt_tiled(ctx, a, b, c, m, n, k); /* the HIP path */
+    if (ctx->warp_size != 32) return matmul_nt_tiled(ctx, a, b, c, m, n, k); /* the HIP path */
     std::vector<float> ta, tb; /* may throw: caught by the slot (backend.cu), before a handle is out */
     if (allow_tf32) {
         ta = truncated_tf32(a, (size_t)(m * k));
@@ -302,7 +302,7 @@ brg_status gemm_nt(const dev_ctx *ctx, const float *a, const float *b, float *c,
     return BRG_OK;
 #elif defined(BRG_HIP_BUILD)
     (void)allow_tf32;
-    return gemm_nt_tiled(ctx, a, b, c, m, n, k);
+    return matmul_nt_tiled(ctx, a, b, c, m, n, k);
 #else
     blas_handle h = nullptr;
     brg_status st = handle_take(ctx, &h);

@@ -20,11 +20,11 @@ namespace BRG_NS {
 brg_status gemm_open(dev_ctx *ctx);
 void gemm_close(dev_ctx *ctx);
 
-brg_status gemm_nt(const dev_ctx *ctx, const float *a, const float *b, float *c, int64_t m,
+brg_status matmul_nt(const dev_ctx *ctx, const float *a, const float *b, float *c, int64_t m,
                    int64_t n, int64_t k, int allow_tf32);
 
 /* The tiled kernel, for tests: same contract, never a library. */
-brg_status gemm_nt_tiled(const dev_ctx *ctx, const float *a, const float *b, float *c, int64_t m,
+brg_status matmul_nt_tiled(const dev_ctx *ctx, const float *a, const float *b, float *c, int64_t m,
                          int64_t n, int64_t k);
 
 /* "" or the stand-ins this build uses in place of vendor libraries. */
