@@ -173,10 +173,11 @@ struct wrapped {
     ~wrapped() { brg_tensor_free(t); }
 };
 
-// Top-k of matrices that live on the device already (a GPU array's memory,
-// from its __cuda_array_interface__): wrapped as tensors, searched by the
-// tensor op on the device, and only the results come back to new host
-// arrays.
+// Top-k of matrices that live on the device already (a GPU array's memory):
+// wrapped as tensors, searched by the tensor op on the device, and only the
+// results come back to new host arrays. The addresses come from a GPU
+// array's __cuda_array_interface__ (cosine_topk_in_place) or its DLPack
+// capsule (cosine_topk_dlpack).
 topk_result cosine_topk_in_place(Device &dev, uintptr_t q_ptr, int64_t nq, uintptr_t db_ptr,
                                  int64_t nb, int64_t dim, int64_t k, int metric,
                                  size_t workspace_bytes)
@@ -203,6 +204,52 @@ topk_result cosine_topk_in_place(Device &dev, uintptr_t q_ptr, int64_t nq, uintp
         return st;
     });
     return {scores, indices};
+}
+
+// A DLPack tensor (imported by nanobind from the capsule that the array's
+// __dlpack__ gave) checked to be a C-contiguous float32 matrix: its address,
+// rows and columns (a dimension of size one may have any stride, as in
+// DLPack and NumPy); then checked to be in the memory of CUDA device `gpu`.
+struct gpu_matrix {
+    uintptr_t ptr;
+    int64_t rows, cols;
+};
+
+gpu_matrix dlpack_matrix(const nb::ndarray<> &a, const char *name)
+{
+    if (a.ndim() != 2)
+        fail(BRG_ERR_SHAPE, "%s must be 2-D, got %zu dimensions", name, a.ndim());
+    if (a.dtype() != nb::dtype<float>())
+        fail(BRG_ERR_DTYPE, "%s must be float32 on the GPU", name);
+    int64_t rows = (int64_t)a.shape(0), cols = (int64_t)a.shape(1);
+    if ((cols > 1 && a.stride(1) != 1) || (rows > 1 && a.stride(0) != cols))
+        fail(BRG_ERR_INVALID_ARG, "%s must be C-contiguous on the GPU (e.g. tensor.contiguous())",
+             name);
+    return {(uintptr_t)a.data(), rows, cols};
+}
+
+void check_on_gpu(const nb::ndarray<> &a, const char *name, int gpu)
+{
+    if (a.device_type() != nb::device::cuda::value)
+        fail(BRG_ERR_INVALID_ARG, "%s is not in CUDA device memory (DLPack device type %d)",
+             name, a.device_type());
+    if (a.device_id() != gpu)
+        fail(BRG_ERR_INVALID_ARG, "%s is on cuda:%d, the device is cuda:%d: give the device "
+             "the array is on", name, a.device_id(), gpu);
+}
+
+topk_result cosine_topk_dlpack(Device &dev, int gpu, nb::ndarray<> queries, nb::ndarray<> db,
+                               int64_t k, int metric, size_t workspace_bytes)
+{
+    gpu_matrix q = dlpack_matrix(queries, "queries");
+    gpu_matrix d = dlpack_matrix(db, "db");
+    check_on_gpu(queries, "queries", gpu);
+    check_on_gpu(db, "db", gpu);
+    if (q.cols != d.cols)
+        fail(BRG_ERR_SHAPE, "queries have %lld columns, db has %lld: they must match",
+             (long long)q.cols, (long long)d.cols);
+    return cosine_topk_in_place(dev, q.ptr, q.rows, d.ptr, d.rows, d.cols, k, metric,
+                                workspace_bytes);
 }
 
 // A prepared database on a device (brg_index): the rows are copied to it.
@@ -316,6 +363,8 @@ NB_MODULE(_ext, m)
           "workspace_bytes"_a);
     m.def("cosine_topk_in_place", &cosine_topk_in_place, "device"_a, "queries_ptr"_a, "nq"_a,
           "db_ptr"_a, "nb"_a, "dim"_a, "k"_a, "metric"_a, "workspace_bytes"_a);
+    m.def("cosine_topk_dlpack", &cosine_topk_dlpack, "device"_a, "gpu"_a, "queries"_a, "db"_a,
+          "k"_a, "metric"_a, "workspace_bytes"_a);
     m.def("mean_rows_f32", &mean_rows<float>, "device"_a, "x"_a);
     m.def("mean_rows_f64", &mean_rows<double>, "device"_a, "x"_a);
     m.def("mean_chunks_f32", &mean_chunks<float>, "device"_a, "x"_a, "chunks"_a);

@@ -6,7 +6,7 @@
 # 2. `pip install REPO/python` into it, as a user would, except that the
 #    build folder is kept in WORKDIR/build so that later runs rebuild only
 #    what changed, and the GPU modules are left out (no GPU runs the suite);
-# 3. pytest over REPO/python/tests.
+# 3. pytest over REPO/python/tests; 4. the examples, on small sizes.
 # PyPI must be reachable for steps 1 and 2 (pip fetches numpy, pytest,
 # scikit-build-core and nanobind): every pip call has a time limit, and a
 # failure says so instead of hanging. BRIGADE_PYTHON picks the interpreter
@@ -45,5 +45,10 @@ pip_ install -q --force-reinstall --no-deps "$src/python" \
 echo "   built and installed in $(( $(date +%s) - start )) s"
 
 echo "== pytest"
-cd "$src/python"
-exec "$venv/bin/python" -m pytest -p no:cacheprovider -q tests
+(cd "$src/python" && "$venv/bin/python" -m pytest -p no:cacheprovider -q tests)
+
+# 4. the examples run (small sizes: the suite's test_behaviour holds the
+#    37 GiB shape, cut down, in bounded memory).
+echo "== examples/python"
+"$venv/bin/python" "$src/examples/python/part2_means.py" --size 1e6 --n 1000 999 --repeat 1
+"$venv/bin/python" "$src/examples/python/part3_similar.py" --sizes small medium --no-killer

@@ -141,3 +141,65 @@ def test_gpu_arrays_must_be_c_contiguous_float32_matrices():
         brigade._cuda_matrix(CudaArray((9, 24), strides=(4, 36)), "q")
     with pytest.raises(ValueError, match="not a CUDA array"):
         brigade._cuda_matrix(Q, "db")
+
+
+def test_a_size_one_dimension_may_have_any_stride_and_no_other():
+    # One row: its row stride is never used, but its columns must be packed.
+    assert brigade._cuda_matrix(CudaArray((1, 24), strides=(999, 4)), "q") == (4096, 1, 24)
+    assert brigade._cuda_matrix(CudaArray((9, 1), strides=(4, 77)), "q") == (4096, 9, 1)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        brigade._cuda_matrix(CudaArray((1, 24), strides=(96, 8)), "q")  # x[:1, ::2]
+    with pytest.raises(ValueError, match="C-contiguous"):
+        brigade._cuda_matrix(CudaArray((9, 1), strides=(8, 4)), "q")  # x[::2, :1]
+
+
+@pytest.mark.parametrize("stream,ok", [(None, True), (1, True), (2, True), (0x7F00DEAD, False)])
+def test_a_cuda_array_on_another_stream_is_refused(stream, ok):
+    a = CudaArray((9, 24))
+    a.__cuda_array_interface__["stream"] = stream
+    if ok:
+        assert brigade._cuda_matrix(a, "q") == (4096, 9, 24)
+    else:
+        with pytest.raises(ValueError, match="stream 0x7f00dead.*cannot wait"):
+            brigade._cuda_matrix(a, "q")
+
+
+class StreamRecorder:
+    def __init__(self, takes_stream):
+        self.takes_stream, self.asked = takes_stream, []
+
+    def __dlpack__(self, **kw):
+        if kw and not self.takes_stream:
+            raise TypeError("__dlpack__() got an unexpected keyword argument 'stream'")
+        self.asked.append(kw)
+        return "capsule"
+
+    def __dlpack_device__(self):
+        return (2, 0)
+
+
+def test_dlpack_producers_are_asked_for_the_legacy_default_stream():
+    new, old = StreamRecorder(True), StreamRecorder(False)
+    assert brigade._dlpack_capsule(new) == "capsule" and new.asked == [{"stream": 1}]
+    assert brigade._dlpack_capsule(old) == "capsule" and old.asked == [{}]
+
+
+def dlpack_search(q, db, gpu=0):
+    return brigade._ext.cosine_topk_dlpack(brigade._device("cpu"), gpu, q.__dlpack__(),
+                                           db.__dlpack__(), 4, brigade._ext.METRIC_COSINE, 0)
+
+
+def test_dlpack_gpu_arrays_are_checked_before_use():
+    # The capsules' checks, with host capsules: every one but the device's
+    # holds on the CPU too; a host capsule then fails the device check.
+    q, db = np.ascontiguousarray(Q), np.ascontiguousarray(DB)
+    with pytest.raises(ValueError, match="BRG_ERR_SHAPE: queries must be 2-D, got 3"):
+        dlpack_search(q.reshape(2, 3, -1), db)
+    with pytest.raises(ValueError, match="BRG_ERR_DTYPE: db must be float32"):
+        dlpack_search(q, db.astype(np.float64))
+    with pytest.raises(ValueError, match="queries must be C-contiguous"):
+        dlpack_search(np.asfortranarray(q), db)
+    with pytest.raises(ValueError, match="queries must be C-contiguous"):
+        dlpack_search(q[:1, ::2], db)
+    with pytest.raises(ValueError, match="queries is not in CUDA device memory .*type 1"):
+        dlpack_search(q[:1], db)  # one row, any row stride: only the device is wrong

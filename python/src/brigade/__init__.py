@@ -10,11 +10,13 @@ Arrays: any NumPy array (or anything ``numpy.asarray`` takes: lists, CPU
 DLPack tensors) is accepted. A C-contiguous, aligned array of the working
 dtype (float32 for top-k, float32 or float64 for the means) is used in place,
 without a copy; anything else (strided views, other dtypes, lists) is
-converted first, which costs one copy. GPU arrays (PyTorch or CuPy tensors
-with ``__cuda_array_interface__``) are used in place by ``cosine_topk`` when
-the device is a CUDA device: C-contiguous float32 queries and db on that GPU
-are wrapped as brigade tensors (``brg_tensor_wrap``) and searched there, and
-only the results come back, as NumPy arrays. This path has not run on a GPU
+converted first, which costs one copy. GPU arrays (PyTorch or CuPy tensors,
+through ``__dlpack__``, or anything with ``__cuda_array_interface__``) are
+used in place by ``cosine_topk`` when the device is a CUDA device:
+C-contiguous float32 queries and db on that GPU are wrapped as brigade
+tensors (``brg_tensor_wrap``) and searched there, after the work pending on
+them (DLPack's stream=1 protocol), and only the results come back, as NumPy
+arrays. This path has not run on a GPU
 yet (no GPU was available where it was written). Other uses of GPU arrays
 raise RuntimeError: copy them to the host first.
 
@@ -153,28 +155,60 @@ def cosine_topk(queries, db, k, *, metric="cosine", device="auto", workspace_byt
 
 def _cuda_matrix(x, name):
     """(address, rows, cols) of a C-contiguous float32 matrix behind x's
-    __cuda_array_interface__ (version 2 or later), else ValueError."""
+    __cuda_array_interface__ (version 2 or later), else ValueError. A
+    dimension of size one may have any stride. The array's "stream" (version
+    3) must be none, the legacy default stream (1) or the per-thread default
+    stream (2): brigade's CUDA backend works on the calling thread's
+    per-thread stream, which waits for the legacy default stream, and it has
+    no way to wait on another stream."""
     cai = getattr(x, "__cuda_array_interface__", None)
     if cai is None:
         raise _error("BRG_ERR_INVALID_ARG",
-                     f"{name} is not a CUDA array (no __cuda_array_interface__): give both "
-                     f"queries and db on the GPU, or both on the host")
+                     f"{name} is not a CUDA array (no __cuda_array_interface__ or __dlpack__): "
+                     f"give both queries and db on the GPU, or both on the host")
     shape, typestr = tuple(cai["shape"]), cai["typestr"]
     if len(shape) != 2:
         raise _error("BRG_ERR_SHAPE", f"{name} must be 2-D, got shape {shape}")
     if typestr not in ("<f4", "=f4", "|f4"):
         raise _error("BRG_ERR_DTYPE", f"{name} must be float32 on the GPU, got {typestr}")
     strides = cai.get("strides")
-    if strides is not None and tuple(strides) != (shape[1] * 4, 4) and shape[0] > 1:
+    rows, cols = shape
+    if strides is not None and ((cols > 1 and strides[1] != 4) or
+                                (rows > 1 and strides[0] != cols * 4)):
         raise _error("BRG_ERR_INVALID_ARG",
                      f"{name} must be C-contiguous on the GPU (e.g. tensor.contiguous())")
-    return int(cai["data"][0]), shape[0], shape[1]
+    stream = cai.get("stream")
+    if stream not in (None, 1, 2):
+        raise _error("BRG_ERR_INVALID_ARG",
+                     f"{name} may still be written on CUDA stream {stream:#x} (its "
+                     f"__cuda_array_interface__ names it), which brigade cannot wait on: "
+                     f"synchronize that stream first, or give an array with __dlpack__")
+    return int(cai["data"][0]), rows, cols
+
+
+def _has_dlpack(x):
+    return hasattr(x, "__dlpack__") and hasattr(x, "__dlpack_device__")
+
+
+def _dlpack_capsule(x):
+    """x's DLPack capsule. stream=1 asks the producer (PyTorch, CuPy) to order
+    its pending work on x before CUDA's legacy default stream, which the
+    per-thread stream that brigade's CUDA backend runs on waits for."""
+    try:
+        return x.__dlpack__(stream=1)
+    except TypeError:  # a producer from before the stream argument
+        return x.__dlpack__()
 
 
 def _cosine_topk_on_gpu(queries, db, k, metric, dev, workspace_bytes):
-    if not dev.spec.startswith("cuda"):
+    spec = dev.spec
+    if not spec.startswith("cuda"):
         raise RuntimeError(f"BRG_ERR_UNSUPPORTED: GPU arrays are used in place on a CUDA "
-                           f"device only; the device is {dev.spec}")
+                           f"device only; the device is {spec}")
+    if _has_dlpack(queries) and _has_dlpack(db):
+        gpu = int(spec.partition(":")[2] or 0)
+        return _ext.cosine_topk_dlpack(dev, gpu, _dlpack_capsule(queries), _dlpack_capsule(db),
+                                       k, metric, workspace_bytes)
     qp, nq, qdim = _cuda_matrix(queries, "queries")
     dp, nb, dim = _cuda_matrix(db, "db")
     if qdim != dim:
