@@ -94,6 +94,8 @@ void brg_bench_params_format(const brg_bench_params *p, const char *sep, char *b
 typedef struct brg_bench_probe brg_bench_probe;
 double brg_bench_probe_gbs(brg_bench_probe *p);
 void brg_bench_probe_free(brg_bench_probe *p); /* NULL is fine */
+/* Median seconds of 5 brg_matmul_nt on dev, (m x k) . (n x k)^T, after a warm-up; NAN: failed. */
+double brg_bench_device_sgemm(brg_device *dev, int64_t m, int64_t n, int64_t k);
 
 /* A device (dev) or a pool kind (is_pool). GPU runners are opened after every
  * process-pool map (deferred): no fork once a GPU runtime runs (docs/pools.md). */
@@ -182,15 +184,14 @@ typedef struct brg_bench_case_i {
     brg_status (*verify)(const brg_bench_case *c, void *state, int *pass, char *detail,
                          size_t cap);
     void (*teardown)(void *state);
-    /* Optional. A compute-bound case's CPU reference (a plain OpenBLAS
-     * sgemm): its median seconds, once per case; note says how. The cpu
-     * runner's fraction_of_limit is reference seconds / its median. With
-     * once, one run on the whole shape (BRG_ERR_UNSUPPORTED: too large) that
-     * the cpu runner pairs with each timed run (measure.c). */
-    brg_status (*reference)(brg_bench_case *c, const brg_bench_options *opts, int once,
-                            double *seconds, char *note, size_t cap);
-    /* Optional. Free what prepare made (prepare may run again); impl stays
-     * (the driver frees it). */
+    /* Optional. A compute-bound case's reference, a same-shape sgemm by
+     * OpenBLAS (dev NULL, once per case) or dev's brg_matmul_nt (each round):
+     * its median seconds, note saying how; fraction_of_limit is its seconds
+     * over the runner's median. once: one run on the whole shape, paired with
+     * each cpu run (BRG_ERR_UNSUPPORTED: too large; measure.c). */
+    brg_status (*reference)(brg_bench_case *c, const brg_bench_options *opts, brg_device *dev,
+                            int once, double *seconds, char *note, size_t cap);
+    /* Optional. Free what prepare made (it may run again); impl stays. */
     void (*release)(brg_bench_case *c);
 } brg_bench_case_i;
 

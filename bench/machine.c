@@ -53,20 +53,12 @@ struct brg_bench_probe {
  * -ffast-math (each accumulator is its own lane). */
 static double sum_doubles(const double *x, size_t n)
 {
-    double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+    double a[8] = {0};
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        a0 += x[i];
-        a1 += x[i + 1];
-        a2 += x[i + 2];
-        a3 += x[i + 3];
-        a4 += x[i + 4];
-        a5 += x[i + 5];
-        a6 += x[i + 6];
-        a7 += x[i + 7];
-    }
-    for (; i < n; i++) a0 += x[i];
-    return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) a[j] += x[i + j];
+    for (; i < n; i++) a[0] += x[i];
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 }
 
 /* Slice i of the buffer, on 64-byte boundaries: whole cache lines. */
@@ -234,15 +226,12 @@ static void device_ceiling(const brg_bench_options *opts, brg_bench_runner *r)
     brg_bench_probe_free(p);
 }
 
-/* A device's sgemm rate: brg_matmul_nt (cuBLAS on CUDA) of n x n x 1000, the
- * shape class of top-k's GEMM tiles; n = 8192 by --scale, 256 on the emulator. */
-static void device_sgemm(const brg_bench_options *opts, brg_bench_runner *r)
+double brg_bench_device_sgemm(brg_device *dev, int64_t m, int64_t n, int64_t k)
 {
-    int64_t n = brg_device_get_kind(r->dev) == BRG_DEVICE_EMU ? 256 : (int64_t)(8192 * sqrt(opts->scale));
-    int64_t ab[2] = {r->sgemm_n = n < 128 ? 128 : n, 1000}, cs[2] = {ab[0], ab[0]};
+    const int64_t shapes[3][2] = {{m, k}, {n, k}, {m, n}};
     brg_tensor *t[3] = {NULL, NULL, NULL};
     brg_status st = BRG_OK;
-    for (int i = 0; i < 3 && st == BRG_OK; i++) st = brg_tensor_create(r->dev, BRG_F32, 2, i < 2 ? ab : cs, &t[i]);
+    for (int i = 0; i < 3 && st == BRG_OK; i++) st = brg_tensor_create(dev, BRG_F32, 2, shapes[i], &t[i]);
     for (int i = 0; i < 2 && st == BRG_OK; i++) st = brg_fill_uniform(t[i], 21 + (uint64_t)i, NULL);
     double s[SGEMM_RUNS];
     for (int i = -1; st == BRG_OK && i < SGEMM_RUNS; i++) { /* -1: the warm-up */
@@ -250,9 +239,10 @@ static void device_sgemm(const brg_bench_options *opts, brg_bench_runner *r)
         st = brg_matmul_nt(t[0], t[1], NULL, t[2]);
         if (i >= 0) s[i] = brg_bench_now() - t0;
     }
-    if (st == BRG_OK) r->sgemm_gflops = 2e-9 * (double)cs[0] * cs[0] * 1000 / brg_bench_median(s, SGEMM_RUNS);
-    else fprintf(stderr, "bench: %s: sgemm_gflops not measured: %s\n", r->spec, brg_last_error());
+    if (st != BRG_OK) fprintf(stderr, "bench: %s: sgemm %lld x %lld x %lld not measured: %s\n",
+                              brg_device_spec(dev), (long long)m, (long long)n, (long long)k, brg_last_error());
     for (int i = 0; i < 3; i++) brg_tensor_free(t[i]);
+    return st == BRG_OK ? brg_bench_median(s, SGEMM_RUNS) : NAN;
 }
 
 /* A fork copies the parent's page tables: with the read probe's 1 GiB
@@ -274,7 +264,10 @@ void brg_bench_ceilings(const brg_bench_options *opts, const brg_bench_machine *
             r->ceiling_done = 1;
             r->mem_read_gbs = r->sgemm_gflops = NAN;
             if (opts->size != BRG_BENCH_HUGE) device_ceiling(opts, r);
-            device_sgemm(opts, r);
+            /* sgemm n x n x 1000 (top-k's tiles): n = 8192 by --scale, 256 on emu */
+            int64_t n = brg_device_get_kind(r->dev) == BRG_DEVICE_EMU ? 256 : (int64_t)(8192 * sqrt(opts->scale));
+            r->sgemm_n = n = n < 128 ? 128 : n;
+            r->sgemm_gflops = 2e-9 * (double)n * n * 1000 / brg_bench_device_sgemm(r->dev, n, n, 1000);
         }
     }
 }

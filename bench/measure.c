@@ -88,7 +88,7 @@ static brg_status time_case(const brg_bench_options *opts, brg_bench_case *c, vo
     if (n > r->target - have) n = r->target - have;
     for (int i = 0; i < n && st == BRG_OK; i++) {
         double limit = paired ? brg_bench_probe_gbs(run->probe) : NAN, ref = NAN;
-        if (ref_paired && c->ops->reference(c, opts, 1, &ref, NULL, 0) != BRG_OK) ref_paired = 0;
+        if (ref_paired && c->ops->reference(c, opts, NULL, 1, &ref, NULL, 0) != BRG_OK) ref_paired = 0;
         if (ref_paired) nanosleep(&(struct timespec){0, BRG_BENCH_SETTLE_NS}, NULL);
         if (ref_paired) st = timed_run(c, state, run->dev, &s); /* untimed first, as the sgemm */
         if (st == BRG_OK) st = timed_run(c, state, run->dev, &samples[i]);
@@ -123,7 +123,7 @@ static int64_t peak_bytes(const brg_bench_case *c, const brg_bench_runner *run, 
 
 /* GB/s (read_bytes) or GFLOP/s (flops), and the fraction of the limit when
  * not paired: GB/s over the read ceiling, the ideal time over ours (pools),
- * the CPU reference's seconds over ours, or GFLOP/s over sgemm_gflops. */
+ * the reference's seconds over ours, or GFLOP/s over sgemm_gflops. */
 static void derive(const brg_bench_case *c, const brg_bench_runner *run, brg_bench_result *r)
 {
     if (!(r->seconds > 0)) return;
@@ -132,6 +132,8 @@ static void derive(const brg_bench_case *c, const brg_bench_runner *run, brg_ben
         r->gflops = c->flops / r->seconds / 1e9;
         if (is_cpu(run) && c->ref_seconds > 0 && isnan(r->fraction_of_limit))
             r->fraction_of_limit = c->ref_seconds / r->seconds; /* not paired */
+        else if (!is_cpu(run) && r->sgemm_seconds > 0)
+            r->fraction_of_limit = r->sgemm_seconds / r->seconds;
         else if (!is_cpu(run) && run->sgemm_gflops > 0)
             r->fraction_of_limit = r->gflops / run->sgemm_gflops;
     } else if (c->ops->ideal_seconds && on_host(run)) {
@@ -261,8 +263,13 @@ static int measure_runner(const brg_bench_options *opts, brg_bench_case *c,
 {
     const char *names[BRG_BENCH_MAX_VARIANTS] = {NULL};
     int n = variants(c, run, names), failed = 0;
+    brg_bench_result base = *proto; /* a GPU: with its own sgemm of the shape, this round */
+    if (ready && c->ops->reference && !on_host(run) &&
+        c->ops->reference(c, opts, run->dev, 0, &base.sgemm_seconds, base.base_note,
+                          sizeof base.base_note) != BRG_OK)
+        snprintf(base.base_note, sizeof base.base_note, "fraction_of_limit: GFLOP/s / sgemm_gflops");
     for (int v = 0; v < n; v++) {
-        brg_bench_result r = *proto;
+        brg_bench_result r = base;
         snprintf(r.runner, sizeof r.runner, "%s", run->spec);
         if (names[v] && c->variant_key) brg_bench_params_str(&r.params, c->variant_key, names[v]);
         if (run->is_pool)
@@ -271,9 +278,6 @@ static int measure_runner(const brg_bench_options *opts, brg_bench_case *c,
         if (c->ops->reference && is_cpu(run)) {
             r.sgemm_seconds = ready && c->ref_done ? c->ref_seconds : NAN;
             snprintf(r.base_note, sizeof r.base_note, "%s", ready && c->ref_done ? c->ref_note : "");
-        } else if (c->ops->reference) {
-            snprintf(r.base_note, sizeof r.base_note, "fraction_of_limit: GFLOP/s / %s's "
-                     "sgemm_gflops%s", run->spec, run->sgemm_gflops > 0 ? "" : " (not measured)");
         }
         snprintf(r.note, sizeof r.note, "%s", r.base_note); /* finish adds to it */
         /* Earlier rounds of this result: a measured one that has all its
@@ -353,7 +357,7 @@ int brg_bench_measure_case(const brg_bench_options *opts, brg_bench_case *c,
         brg_bench_progress(opts, "%s: sgemm reference", label(c, name, sizeof name));
         brg_clear_error();
         c->ref_seconds = NAN;
-        brg_status st = c->ops->reference(c, opts, 0, &c->ref_seconds, c->ref_note,
+        brg_status st = c->ops->reference(c, opts, NULL, 0, &c->ref_seconds, c->ref_note,
                                           sizeof c->ref_note);
         if (st != BRG_OK)
             snprintf(c->ref_note, sizeof c->ref_note, "reference not measured: %s",

@@ -282,11 +282,8 @@ static void num(FILE *f, const char *before, double v, const char *none)
 static void str(FILE *f, const char *before, const char *s)
 {
     fputs(before, f);
-    if (!s) {
-        fputs("null", f);
-        return;
-    }
-    fputc('"', f);
+    fputs(s ? "\"" : "null", f);
+    if (!s) return;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p == '"' || *p == '\\')
             fprintf(f, "\\%c", *p);

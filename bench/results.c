@@ -1,7 +1,6 @@
 /* The results and their params, and rounds: one result's runs spread over
- * several passes of the suite, merged. On a shared machine the speed drifts
- * over tens of seconds while back-to-back runs agree: only runs spread over
- * the pass see the drift that scripts/bench-compare would flag as change. */
+ * passes of the suite, merged. A shared machine drifts over tens of seconds
+ * while back-to-back runs agree: only runs spread over the pass see it. */
 #include "bench.h"
 
 #include <inttypes.h>

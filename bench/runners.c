@@ -10,8 +10,7 @@ static brg_bench_runner *runner_slot(brg_bench_runner *runners, int *count, cons
     for (int i = 0; i < *count; i++)
         if (strcmp(runners[i].spec, spec) == 0) return NULL; /* asked for twice */
     if (*count >= BRG_BENCH_MAX_RUNNERS) {
-        fprintf(stderr, "bench: more than %d runners; '%s' left out\n", BRG_BENCH_MAX_RUNNERS,
-                spec);
+        fprintf(stderr, "bench: more than %d runners; '%s' left out\n", BRG_BENCH_MAX_RUNNERS, spec);
         return NULL;
     }
     brg_bench_runner *r = &runners[(*count)++];

@@ -244,19 +244,22 @@ static double sgemm_once(const topk_case *tc, int64_t rows, int64_t cols, float 
     return brg_bench_now() - t0;
 }
 
-/* C = Q . DB^T with OpenBLAS's threads: the top-k's warm-up and runs, scaled
- * to the whole output when only a block fits a quarter of the available
- * memory (or the --workspace budget in [64 MiB, 1 GiB]); the block as square
- * as the shape allows, since a thin slice runs OpenBLAS about 12% slower
+/* C = Q . DB^T by OpenBLAS's threads (dev NULL) or dev's brg_matmul_nt, scaled
+ * to the whole output when only a block fits a quarter of the available memory
+ * (a GPU: 1 GiB) or the --workspace budget in [64 MiB, 1 GiB]; the block as
+ * square as the shape allows: a thin slice runs OpenBLAS about 12% slower
  * (docs/bench.md). once: the whole output, once, where it is small. */
-static brg_status topk_reference(brg_bench_case *c, const brg_bench_options *opts, int once,
-                                 double *seconds, char *note, size_t cap)
+static brg_status topk_reference(brg_bench_case *c, const brg_bench_options *opts,
+                                 brg_device *dev, int once, double *seconds, char *note,
+                                 size_t cap)
 {
     const topk_case *tc = c->impl;
     size_t full = (size_t)tc->nq * (size_t)tc->nb * sizeof(float), limit, quarter;
     if (once && full > PAIRED_REFERENCE_MAX) return BRG_ERR_UNSUPPORTED;
     if (once) {
         limit = full;
+    } else if (dev) {
+        limit = full < GIB ? full : GIB;
     } else if (tc->workspace) {
         limit = tc->workspace < 64 * MIB ? 64 * MIB : tc->workspace > GIB ? GIB : tc->workspace;
     } else {
@@ -271,30 +274,35 @@ static brg_status topk_reference(brg_bench_case *c, const brg_bench_options *opt
     rows = rows < 1 ? 1 : rows > tc->nq ? tc->nq : rows;
     if (cols > INT32_MAX || tc->dim > INT32_MAX || rows > INT32_MAX)
         return BRG_ERR_OVERFLOW; /* cblas takes int dimensions */
-    size_t bytes = (size_t)rows * (size_t)cols * sizeof(float);
-    float *out = malloc(bytes);
-    if (!out) return BRG_ERR_OUT_OF_MEMORY;
-    brg_bench_touch(out, bytes); /* first touch outside the clock */
-    double times[BRG_BENCH_MAX_REPEAT];
-    double factor = (double)tc->nq / (double)rows * ((double)tc->nb / (double)cols);
+    double factor = (double)tc->nq / (double)rows * ((double)tc->nb / (double)cols), median;
     /* A block is cheap next to the call it stands for (the huge suite: 0.5 s
      * for a 5-minute call), and one such sample on a shared machine is
      * noise: at least REFERENCE_MIN_BLOCK_RUNS of them. */
-    int n = once ? 1 : factor > 1.0 && opts->repeat < REFERENCE_MIN_BLOCK_RUNS
-                           ? REFERENCE_MIN_BLOCK_RUNS : opts->repeat;
-    if (opts->warmup || once) sgemm_once(tc, rows, cols, out); /* OpenBLAS's threads wake */
-    for (int r = 0; r < n; r++) times[r] = sgemm_once(tc, rows, cols, out);
-    free(out);
-    double median = brg_bench_median(times, n);
+    int n = dev ? 5 : once ? 1 : factor > 1.0 && opts->repeat < REFERENCE_MIN_BLOCK_RUNS
+                                 ? REFERENCE_MIN_BLOCK_RUNS : opts->repeat;
+    if (dev) { /* its own warm-up and 5 runs */
+        if (isnan(median = brg_bench_device_sgemm(dev, rows, cols, tc->dim))) return BRG_ERR_DEVICE;
+    } else {
+        size_t bytes = (size_t)rows * (size_t)cols * sizeof(float);
+        float *out = malloc(bytes);
+        if (!out) return BRG_ERR_OUT_OF_MEMORY;
+        brg_bench_touch(out, bytes); /* first touch outside the clock */
+        double times[BRG_BENCH_MAX_REPEAT];
+        if (opts->warmup || once) sgemm_once(tc, rows, cols, out); /* OpenBLAS's threads wake */
+        for (int r = 0; r < n; r++) times[r] = sgemm_once(tc, rows, cols, out);
+        free(out);
+        median = brg_bench_median(times, n);
+    }
     *seconds = median * factor;
     if (once) return BRG_OK;
+    const char *by = dev ? "brg_matmul_nt on " : "OpenBLAS", *spec = dev ? brg_device_spec(dev) : "";
     if (factor == 1.0)
-        snprintf(note, cap, "sgemm %.6g s (OpenBLAS, same shape, full %lld x %lld output, "
-                 "median of %d)", *seconds, (long long)tc->nq, (long long)tc->nb, n);
+        snprintf(note, cap, "sgemm %.6g s (%s%s, same shape, full %lld x %lld output, "
+                 "median of %d)", *seconds, by, spec, (long long)tc->nq, (long long)tc->nb, n);
     else
         snprintf(note, cap, "sgemm %.6g s: extrapolated from %lld queries x %lld rows "
-                 "(%.6g s x %.6g; OpenBLAS, output capped at %zu MiB, median of %d)", *seconds,
-                 (long long)rows, (long long)cols, median, factor, limit / MIB, n);
+                 "(%.6g s x %.6g; %s%s, output capped at %zu MiB, median of %d)", *seconds,
+                 (long long)rows, (long long)cols, median, factor, by, spec, limit / MIB, n);
     return BRG_OK;
 }
 
