@@ -21,6 +21,7 @@ enum {
     BRG_BENCH_MAX_VARIANTS = 4,  /* variants of one case on one runner */
     BRG_BENCH_MAX_ROUNDS = 16,   /* --rounds */
     BRG_BENCH_MAX_REPEAT = 1000, /* --repeat */
+    BRG_BENCH_SGEMM_RUNS = 5,    /* timed runs of an sgemm ceiling or device reference */
     /* Timed runs one result keeps: --repeat, rounded up to whole rounds. */
     BRG_BENCH_MAX_SAMPLES = BRG_BENCH_MAX_REPEAT + BRG_BENCH_MAX_ROUNDS
 };
@@ -94,7 +95,7 @@ void brg_bench_params_format(const brg_bench_params *p, const char *sep, char *b
 typedef struct brg_bench_probe brg_bench_probe;
 double brg_bench_probe_gbs(brg_bench_probe *p);
 void brg_bench_probe_free(brg_bench_probe *p); /* NULL is fine */
-/* Median seconds of 5 brg_matmul_nt on dev, (m x k) . (n x k)^T, after a warm-up; NAN: failed. */
+/* Median seconds of BRG_BENCH_SGEMM_RUNS brg_matmul_nt (m x k).(n x k)^T on dev, warmed up; NAN: failed */
 double brg_bench_device_sgemm(brg_device *dev, int64_t m, int64_t n, int64_t k);
 
 /* A device (dev) or a pool kind (is_pool). GPU runners are opened after every

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { CEILING_RUNS = 7, SGEMM_RUNS = 5, SLICES_PER_THREAD = 16 };
+enum { CEILING_RUNS = 7, SLICES_PER_THREAD = 16 };
 
 #define MIB ((size_t)1 << 20)
 #define CEILING_BYTES ((size_t)1 << 30) /* far above any L3 of today */
@@ -152,9 +152,9 @@ static void measure_sgemm(const brg_bench_options *opts, brg_bench_machine *m)
         brg_bench_fill(b, BRG_F32, (int64_t)elems, 12) == BRG_OK) {
         double first = sgemm_seconds(SGEMM_SMALL, a, b, c);
         int n = opts->scale < 1.0 || first * 8 > 1.0 ? SGEMM_SMALL : SGEMM_BIG;
-        double t[SGEMM_RUNS];
-        for (int r = 0; r < SGEMM_RUNS; r++) t[r] = sgemm_seconds(n, a, b, c);
-        double median = brg_bench_median(t, SGEMM_RUNS), flops = 2.0 * n * (double)n * n;
+        double t[BRG_BENCH_SGEMM_RUNS];
+        for (int r = 0; r < BRG_BENCH_SGEMM_RUNS; r++) t[r] = sgemm_seconds(n, a, b, c);
+        double median = brg_bench_median(t, BRG_BENCH_SGEMM_RUNS), flops = 2.0 * n * (double)n * n;
         if (median > 0) {
             m->sgemm_gflops = flops / median / 1e9;
             m->sgemm_best_gflops = flops / t[0] / 1e9; /* sorted */
@@ -233,8 +233,8 @@ double brg_bench_device_sgemm(brg_device *dev, int64_t m, int64_t n, int64_t k)
     brg_status st = BRG_OK;
     for (int i = 0; i < 3 && st == BRG_OK; i++) st = brg_tensor_create(dev, BRG_F32, 2, shapes[i], &t[i]);
     for (int i = 0; i < 2 && st == BRG_OK; i++) st = brg_fill_uniform(t[i], 21 + (uint64_t)i, NULL);
-    double s[SGEMM_RUNS];
-    for (int i = -1; st == BRG_OK && i < SGEMM_RUNS; i++) { /* -1: the warm-up */
+    double s[BRG_BENCH_SGEMM_RUNS];
+    for (int i = -1; st == BRG_OK && i < BRG_BENCH_SGEMM_RUNS; i++) { /* -1: the warm-up */
         double t0 = brg_bench_now();
         st = brg_matmul_nt(t[0], t[1], NULL, t[2]);
         if (i >= 0) s[i] = brg_bench_now() - t0;
@@ -242,7 +242,7 @@ double brg_bench_device_sgemm(brg_device *dev, int64_t m, int64_t n, int64_t k)
     if (st != BRG_OK) fprintf(stderr, "bench: %s: sgemm %lld x %lld x %lld not measured: %s\n",
                               brg_device_spec(dev), (long long)m, (long long)n, (long long)k, brg_last_error());
     for (int i = 0; i < 3; i++) brg_tensor_free(t[i]);
-    return st == BRG_OK ? brg_bench_median(s, SGEMM_RUNS) : NAN;
+    return st == BRG_OK ? brg_bench_median(s, BRG_BENCH_SGEMM_RUNS) : NAN;
 }
 
 /* A fork copies the parent's page tables: with the read probe's 1 GiB

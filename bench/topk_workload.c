@@ -278,9 +278,9 @@ static brg_status topk_reference(brg_bench_case *c, const brg_bench_options *opt
     /* A block is cheap next to the call it stands for (the huge suite: 0.5 s
      * for a 5-minute call), and one such sample on a shared machine is
      * noise: at least REFERENCE_MIN_BLOCK_RUNS of them. */
-    int n = dev ? 5 : once ? 1 : factor > 1.0 && opts->repeat < REFERENCE_MIN_BLOCK_RUNS
-                                 ? REFERENCE_MIN_BLOCK_RUNS : opts->repeat;
-    if (dev) { /* its own warm-up and 5 runs */
+    int n = dev ? BRG_BENCH_SGEMM_RUNS : once ? 1
+            : factor > 1.0 && opts->repeat < REFERENCE_MIN_BLOCK_RUNS ? REFERENCE_MIN_BLOCK_RUNS : opts->repeat;
+    if (dev) { /* its own warm-up and n runs */
         if (isnan(median = brg_bench_device_sgemm(dev, rows, cols, tc->dim))) return BRG_ERR_DEVICE;
     } else {
         size_t bytes = (size_t)rows * (size_t)cols * sizeof(float);

@@ -32,6 +32,14 @@ static problem make_problem(int64_t nq, int64_t nb, int64_t dim, int64_t k, uint
     return p;
 }
 
+/* The tutorial's data (np.random.rand: uniform [0, 1)) in place of p's
+ * centred values: queries from seed, the database from seed + 1. */
+static void tutorial_data(problem *p, uint64_t seed)
+{
+    brg_test_fill_f32(p->q, p->nq * p->dim, 0.0f, 1.0f, seed);
+    brg_test_fill_f32(p->db, p->nb * p->dim, 0.0f, 1.0f, seed + 1);
+}
+
 static void free_problem(problem *p)
 {
     free(p->q);
@@ -358,10 +366,7 @@ START_TEST(topk_bf16_screens_give_the_fp32_results)
                 problem p = make_problem(shapes[sh][0], shapes[sh][1], shapes[sh][2], shapes[sh][3],
                                          50 + sh * 4 + (uint64_t)centred * 2 + (uint64_t)metric);
                 p.metric = metric;
-                if (!centred) { /* np.random.rand: [0, 1) */
-                    brg_test_fill_f32(p.q, p.nq * p.dim, 0.0f, 1.0f, 90 + sh);
-                    brg_test_fill_f32(p.db, p.nb * p.dim, 0.0f, 1.0f, 91 + sh);
-                }
+                if (!centred) tutorial_data(&p, 90 + sh);
                 check_settings_agree(&p, brg_test_topk_screen, screens, 3, "screen");
                 free_problem(&p);
             }
@@ -616,10 +621,7 @@ START_TEST(topk_every_scan_path_gives_the_same_results)
         for (int centred = 0; centred <= 1; centred++) {
             problem p = make_problem(shapes[sh][0], shapes[sh][1], shapes[sh][2], shapes[sh][3], 70 + sh);
             p.metric = (int)sh % 2 ? BRG_METRIC_INNER_PRODUCT : BRG_METRIC_COSINE;
-            if (!centred) {
-                brg_test_fill_f32(p.q, p.nq * p.dim, 0.0f, 1.0f, 80 + sh);
-                brg_test_fill_f32(p.db, p.nb * p.dim, 0.0f, 1.0f, 81 + sh);
-            }
+            if (!centred) tutorial_data(&p, 80 + sh);
             check_settings_agree(&p, brg_test_cpu_isa, isa_levels, 3, "isa level");
             free_problem(&p);
         }
